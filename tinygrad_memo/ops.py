@@ -1,0 +1,272 @@
+"""Every primitive, defined once: its forward next to its vector-Jacobian products.
+
+Read this file as the table of derivatives. Each `Op` has a forward on Python floats
+(``scalar``, used by `Value`) and/or on NumPy arrays (``array``, used by `Tensor`), and one
+vjp per input: ``vjp(g, out, ctx, *inputs) -> g * d(out)/d(input)``. The vjps use only
+operators and methods that raw data and nodes share, so the engine can run them on raw
+numbers (fast) or on nodes (``create_graph=True``: the gradient gets a graph of its own).
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from .engine import Node, Op
+
+# -- helpers the vjps share ------------------------------------------------------------
+
+
+def data(x: Any) -> Any:
+    """The raw number/array inside a node (vjps use it where no gradient should flow)."""
+    return x.data if isinstance(x, Node) else x
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """Sum ``g`` back to ``x``'s shape.
+
+    A broadcast operand was used once per copy, so its gradient is the sum over the copies:
+    over the leading axes broadcasting added and over the axes where ``x`` has size 1.
+    """
+    if x.__class__ is float:  # a Value's data: nothing to broadcast
+        return g
+    shape, gshape = x.shape, g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def exp(x: Any) -> Any:
+    return x.exp() if isinstance(x, Node) else np.exp(x)
+
+
+def log(x: Any) -> Any:
+    if isinstance(x, Node):
+        return x.log()
+    return _log(x) if x.__class__ is float else np.log(x)
+
+
+def divide(x: Any, y: Any) -> Any:
+    """x / y that, on floats, gives inf/nan for a zero divisor as NumPy does."""
+    return _div(x, y) if y.__class__ is float else x / y
+
+
+def power(x: Any, c: Any) -> Any:
+    """x ** c that, on floats, gives nan (not a complex number) for a negative base."""
+    return _pow(x, c) if x.__class__ is float else x ** c
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    return x.broadcast_to(shape) if isinstance(x, Node) else np.broadcast_to(x, shape)
+
+
+def kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The shape a reduction over ``axis`` has with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def expand(g: Any, x: Any, ctx: tuple) -> Any:
+    """The gradient of a reduction, spread back over the elements that were reduced."""
+    axis, keepdims = ctx
+    shape = x.shape
+    if not keepdims:
+        g = g.reshape(kept_shape(shape, axis))
+    return broadcast_to(g, shape)
+
+
+# -- IEEE-style float forwards: inf and nan propagate instead of raising --------------
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _log(x: float) -> float:
+    try:
+        return math.log(x)
+    except ValueError:
+        return -math.inf if x == 0 else math.nan
+
+
+def _div(x: float, y: float) -> float:
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x == 0 or x != x:
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+
+
+def _pow(x: float, c: float) -> float:
+    try:
+        return math.pow(x, c)
+    except OverflowError:
+        return math.inf
+    except ValueError:  # 0 ** negative, or a negative base with a fractional exponent
+        return math.inf if x == 0 else math.nan
+
+
+def _sigmoid(x: float) -> float:
+    return 0.5 * (math.tanh(0.5 * x) + 1.0)
+
+
+# -- elementwise binary ops (broadcasting) ---------------------------------------------
+
+add = Op("add", scalar=operator.add, array=np.add, vjps=(
+    lambda g, out, ctx, x, y: unbroadcast(g, x),
+    lambda g, out, ctx, x, y: unbroadcast(g, y)))
+
+sub = Op("sub", scalar=operator.sub, array=np.subtract, vjps=(
+    lambda g, out, ctx, x, y: unbroadcast(g, x),
+    lambda g, out, ctx, x, y: unbroadcast(-g, y)))
+
+mul = Op("mul", scalar=operator.mul, array=np.multiply, vjps=(
+    lambda g, out, ctx, x, y: unbroadcast(g * y, x),
+    lambda g, out, ctx, x, y: unbroadcast(g * x, y)))
+
+div = Op("div", scalar=_div, array=np.divide, vjps=(
+    lambda g, out, ctx, x, y: unbroadcast(divide(g, y), x),
+    lambda g, out, ctx, x, y: unbroadcast(divide(-g * out, y), y)))
+
+pow_ = Op("pow", scalar=_pow, array=np.power, vjps=(
+    lambda g, out, ctx, x, y: unbroadcast(g * y * power(x, y - 1), x),
+    lambda g, out, ctx, x, y: unbroadcast(g * out * log(x), y)))
+
+# x ** c for a constant number c (kept in ctx, so no node is made for it)
+pow_const = Op("pow", scalar=_pow, array=np.power, vjps=(
+    lambda g, out, c, x: g * c * power(x, c - 1),))
+
+
+def _matmul_grad(g: Any, x: Any, y: Any, which: int) -> Any:
+    """d(x @ y) for NumPy's rules: 1-D operands get a unit axis, batch axes broadcast."""
+    x2 = x.reshape(1, -1) if x.ndim == 1 else x
+    y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+    batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
+    g2 = g.reshape(batch + (x2.shape[-2], y2.shape[-1]))
+    if which == 0:
+        return unbroadcast(g2 @ swap_last(y2), x2).reshape(x.shape)
+    return unbroadcast(swap_last(x2) @ g2, y2).reshape(y.shape)
+
+
+def swap_last(x: Any) -> Any:
+    """Transpose the last two axes (the matrix part of a batch of matrices)."""
+    n = x.ndim
+    return x.transpose(*range(n - 2), n - 1, n - 2)
+
+
+matmul = Op("matmul", array=np.matmul, vjps=(
+    lambda g, out, ctx, x, y: g @ y.T if x.ndim == 2 == y.ndim else _matmul_grad(g, x, y, 0),
+    lambda g, out, ctx, x, y: x.T @ g if x.ndim == 2 == y.ndim else _matmul_grad(g, x, y, 1)))
+
+# -- elementwise unary ops --------------------------------------------------------------
+
+neg = Op("neg", scalar=operator.neg, array=np.negative, vjps=(
+    lambda g, out, ctx, x: -g,))
+
+exp_ = Op("exp", scalar=_exp, array=np.exp, vjps=(
+    lambda g, out, ctx, x: g * out,))
+
+log_ = Op("log", scalar=_log, array=np.log, vjps=(
+    lambda g, out, ctx, x: divide(g, x),))
+
+tanh = Op("tanh", scalar=math.tanh, array=np.tanh, vjps=(
+    lambda g, out, ctx, x: g * (1 - out * out),))
+
+relu = Op("relu", scalar=lambda x: x if x > 0 else 0.0, array=lambda x: np.maximum(x, 0),
+          vjps=(lambda g, out, ctx, x: g * (data(x) > 0),))
+
+sigmoid = Op("sigmoid", scalar=_sigmoid, array=lambda x: 0.5 * (np.tanh(0.5 * x) + 1), vjps=(
+    lambda g, out, ctx, x: g * out * (1 - out),))
+
+sqrt = Op("sqrt", scalar=lambda x: _pow(x, 0.5), array=np.sqrt, vjps=(
+    lambda g, out, ctx, x: divide(g * 0.5, out),))
+
+abs_ = Op("abs", scalar=abs, array=np.abs, vjps=(
+    lambda g, out, ctx, x: g * np.sign(data(x)),))
+
+# -- reductions (ctx = (axis tuple or None, keepdims)) ----------------------------------
+
+sum_ = Op("sum", array=lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), vjps=(
+    lambda g, out, ctx, x: expand(g, x, ctx),))
+
+
+def _max_vjp(g: Any, out: Any, ctx: tuple, x: Any) -> Any:
+    """The gradient goes to the maximal elements; tied maxima share it evenly."""
+    axis, keepdims = ctx
+    xd, od = data(x), data(out)
+    if not keepdims:
+        od = od.reshape(kept_shape(xd.shape, axis))
+        g = g.reshape(od.shape)
+    winners = (xd == od).astype(xd.dtype)
+    return g * (winners / winners.sum(axis=axis, keepdims=True))
+
+
+max_ = Op("max", array=lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+          vjps=(_max_vjp,))
+
+# -- shape ops ---------------------------------------------------------------------------
+
+reshape = Op("reshape", array=np.reshape, vjps=(
+    lambda g, out, ctx, x: g.reshape(x.shape),))
+
+transpose = Op("transpose", array=np.transpose, vjps=(  # ctx = the permutation
+    lambda g, out, axes, x: g.transpose(*np.argsort(axes)),))
+
+broadcast = Op("broadcast_to", array=np.broadcast_to, vjps=(
+    lambda g, out, shape, x: unbroadcast(g, x),))
+
+
+def scatter_array(g: np.ndarray, index: Any, shape: tuple[int, ...], repeats: bool) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` added at ``index`` (np.add.at when indices may repeat)."""
+    z = np.zeros(shape, dtype=g.dtype)
+    if repeats:
+        np.add.at(z, index, g)
+    else:
+        z[index] = g
+    return z
+
+
+def scatter(g: Any, index: Any, shape: tuple[int, ...], repeats: bool) -> Any:
+    if isinstance(g, Node):
+        return g._scatter(index, shape, repeats)
+    return scatter_array(g, index, shape, repeats)
+
+
+# x[index], ctx = (index, repeats): a picked element gets the gradient of each pick
+getitem = Op("getitem", array=operator.getitem, vjps=(
+    lambda g, out, ctx, x: scatter(g, ctx[0], x.shape, ctx[1]),))
+
+# the adjoint of getitem (ctx = (index, shape, repeats)); needed for gradients of gradients
+scatter_ = Op("scatter", array=scatter_array, vjps=(
+    lambda g, out, ctx, x: g[ctx[0]],))
+
+# -- softmax family (ctx = axis) ---------------------------------------------------------
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+softmax = Op("softmax", array=_softmax, vjps=(
+    lambda g, out, axis, x: out * (g - (g * out).sum(axis=axis, keepdims=True)),))
+
+log_softmax = Op("log_softmax", array=_log_softmax, vjps=(
+    lambda g, out, axis, x: g - exp(out) * g.sum(axis=axis, keepdims=True),))

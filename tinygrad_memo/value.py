@@ -1,0 +1,150 @@
+"""`Value`: a scalar node, micrograd-compatible, built for speed.
+
+A Value holds a Python float. Each op records ``(op, parents, ctx)`` in four slots: no
+closure, no set and no dict per node, and nothing that points back to the node itself,
+so a graph dies by reference counting the moment its output is dropped.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from . import ops
+from .engine import Node, Op, grad_mode
+
+_new = object.__new__
+
+
+def _value(data: float, op: Op, parents: tuple, ctx: Any = None) -> "Value":
+    """Make the result node of ``op``; under `no_grad` it is a leaf with no history."""
+    v = _new(Value)
+    v.data, v.grad, v.label = data, 0.0, None
+    if grad_mode.enabled:
+        v._op, v._parents, v._ctx = op, parents, ctx
+    else:
+        v._op, v._parents, v._ctx = None, (), None
+    return v
+
+
+def _lift(x: Any) -> "Value":
+    """A Python number on the other side of an operator becomes a constant leaf."""
+    if isinstance(x, numbers.Real):
+        return Value(x)
+    return NotImplemented
+
+
+class Value(Node):
+    """A scalar that remembers how it was computed, so it can be differentiated."""
+
+    __slots__ = ()
+    requires_grad = True   # every Value can receive a gradient (micrograd semantics) ...
+    _keeps_grad = True     # ... and every Value keeps it in .grad after backward()
+    shape = ()             # lets the broadcasting helpers treat a Value as a 0-d array
+
+    def __init__(self, data: float, label: str | None = None) -> None:
+        if not isinstance(data, numbers.Real):
+            raise TypeError(f"Value: data must be a real number, got {type(data).__name__}")
+        self.data = float(data)
+        self.grad: Any = 0.0
+        self._op, self._parents, self._ctx = None, (), None
+        self.label = label
+
+    # -- binary operators ----------------------------------------------------------------
+    def __add__(self, other: Any) -> "Value":
+        if other.__class__ is not Value:
+            other = _lift(other)
+            if other is NotImplemented:
+                return other
+        return _value(self.data + other.data, ops.add, (self, other))
+
+    def __mul__(self, other: Any) -> "Value":
+        if other.__class__ is not Value:
+            other = _lift(other)
+            if other is NotImplemented:
+                return other
+        return _value(self.data * other.data, ops.mul, (self, other))
+
+    def __sub__(self, other: Any) -> "Value":
+        if other.__class__ is not Value:
+            other = _lift(other)
+            if other is NotImplemented:
+                return other
+        return _value(self.data - other.data, ops.sub, (self, other))
+
+    def __truediv__(self, other: Any) -> "Value":
+        if other.__class__ is not Value:
+            other = _lift(other)
+            if other is NotImplemented:
+                return other
+        return _value(ops.div.scalar(self.data, other.data), ops.div, (self, other))
+
+    def __pow__(self, other: Any) -> "Value":
+        if isinstance(other, Value):
+            return _value(ops.pow_.scalar(self.data, other.data), ops.pow_, (self, other))
+        if not isinstance(other, numbers.Real):
+            return NotImplemented
+        return _value(ops.pow_const.scalar(self.data, other), ops.pow_const, (self,), other)
+
+    def __radd__(self, other: Any) -> "Value":
+        return self + other
+
+    def __rmul__(self, other: Any) -> "Value":
+        return self * other
+
+    def __rsub__(self, other: Any) -> "Value":
+        other = _lift(other)
+        return other if other is NotImplemented else other - self
+
+    def __rtruediv__(self, other: Any) -> "Value":
+        other = _lift(other)
+        return other if other is NotImplemented else other / self
+
+    def __rpow__(self, other: Any) -> "Value":
+        other = _lift(other)
+        return other if other is NotImplemented else other ** self
+
+    # -- unary ops -------------------------------------------------------------------------
+    def _unary(self, op: Op) -> "Value":
+        return _value(op.scalar(self.data), op, (self,))
+
+    def __neg__(self) -> "Value":
+        return self._unary(ops.neg)
+
+    def relu(self) -> "Value":
+        return self._unary(ops.relu)
+
+    def tanh(self) -> "Value":
+        return self._unary(ops.tanh)
+
+    def exp(self) -> "Value":
+        return self._unary(ops.exp_)
+
+    def log(self) -> "Value":
+        return self._unary(ops.log_)
+
+    def sigmoid(self) -> "Value":
+        return self._unary(ops.sigmoid)
+
+    # -- engine hooks and conveniences -----------------------------------------------------
+    def _seed(self, grad: Any, create_graph: bool) -> Any:
+        g = 1.0 if grad is None else float(grad.data if isinstance(grad, Value) else grad)
+        if create_graph:
+            return grad if isinstance(grad, Value) else Value(g)
+        return g
+
+    def _zero_grad_like(self, create_graph: bool) -> Any:
+        return Value(0.0) if create_graph else 0.0
+
+    def zero_grad(self) -> None:
+        self.grad = 0.0
+
+    def detach(self) -> "Value":
+        """The same number, cut from the graph (a new leaf)."""
+        return Value(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
