@@ -102,7 +102,8 @@ def toposort(root: Node) -> list[Node]:
 
 
 def backprop(root: Node, seed: Any, create_graph: bool = False,
-             wanted: Sequence[Node] = (), accumulate: bool = True) -> dict[Node, Any]:
+             wanted: Sequence[Node] = (), accumulate: bool = True,
+             stats: dict[str, int] | None = None) -> dict[Node, Any]:
     """The memo loop: d(root)/d(node) for every node below root, each computed once.
 
     ``memo[node]`` gathers the gradient arriving along every path through ``node``. Walking
@@ -110,11 +111,14 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     into it have been summed, so its gradient is final and is passed on to its inputs once
     (one vjp per edge), then dropped. With ``accumulate`` the final gradient is added into
     ``.grad`` of every node that keeps one; the gradients of ``wanted`` nodes are returned.
+    ``stats``, if given, receives the number of nodes and of local derivatives evaluated.
     """
     memo: dict[Node, Any] = {root: seed}
     found: dict[Node, Any] = {}
     keep = set(wanted)
-    for node in reversed(toposort(root)):
+    order = toposort(root)
+    evaluations = 0
+    for node in reversed(order):
         g = memo.pop(node, None)
         if g is None:  # no path carried a gradient here (e.g. only through integer indices)
             continue
@@ -135,8 +139,11 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
         for parent, vjp in zip(parents, op.vjps):
             if parent.requires_grad:
                 local = vjp(g, out, ctx, *inputs)
+                evaluations += 1
                 prev = memo.get(parent)
                 memo[parent] = local if prev is None else prev + local
+    if stats is not None:
+        stats.update(nodes=len(order), evaluations=evaluations)
     return found
 
 
