@@ -82,9 +82,9 @@ STEPS: dict[str, tuple[int, Callable[..., Any]]] = {
     "square": (1, lambda a: a ** 2),
     "scale": (1, lambda a: 0.5 * a - 1),
 }
-_FORMS = {"add": "{} + {}", "sub": "{} - {}", "mul": "{} * {}", "div": "{} / (1 + {1}**2)",
-          "tanh": "tanh({})", "sigmoid": "sigmoid({})", "exp": "exp(tanh({}))",
-          "log": "log(1 + {0}**2)", "square": "{}**2", "scale": "0.5*{} - 1"}
+_FORMS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / (1 + {1}**2)",
+          "tanh": "tanh({0})", "sigmoid": "sigmoid({0})", "exp": "exp(tanh({0}))",
+          "log": "log(1 + {0}**2)", "square": "{0}**2", "scale": "0.5*{0} - 1"}
 
 
 @dataclass(frozen=True)
