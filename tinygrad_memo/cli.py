@@ -12,6 +12,8 @@ from typing import NoReturn, Sequence
 
 # name -> module implementing it
 COMMANDS: dict[str, str] = {
+    "memo": "tinygrad_memo.memo_cmd",
+    "demo": "tinygrad_memo.demo",
 }
 
 

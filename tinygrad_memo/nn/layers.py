@@ -1,0 +1,117 @@
+"""Tensor layers: `Linear` and `MLP`, batch first.
+
+``Linear`` computes ``x @ weight + bias`` with ``weight`` of shape ``(nin, nout)``: one
+matmul node and no transpose node per layer (PyTorch stores the transpose, ``(nout, nin)``,
+and computes ``x @ W.T``). The initialisation is PyTorch's default for ``nn.Linear``.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..tensor import Tensor
+from .module import Module
+
+Seed = int | np.random.Generator | None
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def _rng(seed: Seed) -> np.random.Generator:
+    """A Generator from an int seed (reproducible), a Generator (shared stream) or None."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _check_size(what: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def as_input(x: Any, dtype: np.dtype) -> Tensor:
+    """Model input as a Tensor; arrays and lists take the model's dtype (no graph needed)."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(np.asarray(x, dtype=dtype))
+
+
+class Linear(Module):
+    """``y = x @ weight + bias``; weight and bias ~ U(-1/sqrt(nin), 1/sqrt(nin)) like PyTorch.
+
+    ``seed`` makes the initialisation reproducible: an int, or a shared
+    ``numpy.random.Generator`` (what `MLP` passes so its layers draw one stream).
+    """
+
+    def __init__(self, nin: int, nout: int, bias: bool = True, *, seed: Seed = None,
+                 dtype: Any = np.float32) -> None:
+        self.nin, self.nout = _check_size("nin", nin), _check_size("nout", nout)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"Linear: dtype must be a float type, got {self.dtype}")
+        rng, bound = _rng(seed), 1.0 / math.sqrt(self.nin)
+        self.weight = Tensor(rng.uniform(-bound, bound, (self.nin, self.nout)).astype(self.dtype),
+                             requires_grad=True, label="weight")
+        self.bias = (Tensor(rng.uniform(-bound, bound, self.nout).astype(self.dtype),
+                            requires_grad=True, label="bias") if bias else None)
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_input(x, self.dtype)
+        if x.ndim == 0 or x.shape[-1] != self.nin:
+            got = x.shape[-1] if x.ndim else "a 0-d tensor"
+            raise ValueError(f"Linear: expected {self.nin} input features, got {got} "
+                             f"(input shape {x.shape})")
+        y = x @ self.weight
+        return y + self.bias if self.bias is not None else y
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "bias": self.bias is not None,
+                "dtype": self.dtype.name}
+
+
+class MLP(Module):
+    """Linear layers of sizes ``[nin, *sizes]`` with ``activation`` between them.
+
+    The last layer is linear (it outputs logits or regression values). ``seed`` draws every
+    layer's weights from one Generator, so the same seed gives the same network.
+    """
+
+    def __init__(self, nin: int, sizes: Sequence[int], activation: str = "relu", *,
+                 seed: Seed = None, dtype: Any = np.float32) -> None:
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP: activation must be one of {', '.join(ACTIVATIONS)}, "
+                             f"got {activation!r}")
+        if isinstance(sizes, numbers.Integral) or not len(sizes):
+            raise ValueError(f"MLP: sizes must be a non-empty list of layer widths, got {sizes!r}")
+        self.nin = _check_size("nin", nin)
+        self.sizes = [_check_size(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
+        self.activation = activation
+        self.dtype = np.dtype(dtype)
+        rng = _rng(seed)
+        widths = [self.nin, *self.sizes]
+        self.layers = [Linear(a, b, seed=rng, dtype=self.dtype)
+                       for a, b in zip(widths[:-1], widths[1:])]
+        self.named_parameters()  # label the weights layers.0.weight, ... for graph pictures
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_input(x, self.dtype)
+        if x.ndim == 0 or x.shape[-1] != self.nin:
+            got = x.shape[-1] if x.ndim else "a 0-d tensor"
+            raise ValueError(f"MLP: expected {self.nin} input features, got {got} "
+                             f"(input shape {x.shape})")
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i != last:
+                x = getattr(x, self.activation)()
+        return x
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "sizes": list(self.sizes), "activation": self.activation,
+                "dtype": self.dtype.name}
+
+    def __repr__(self) -> str:
+        arrows = " -> ".join(str(n) for n in [self.nin, *self.sizes])
+        return f"MLP({arrows}, {self.activation})"

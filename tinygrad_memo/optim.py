@@ -1,0 +1,144 @@
+"""Optimizers: `SGD` and `Adam` with PyTorch's exact update rules.
+
+Both work on `Value` parameters (float data and grad) and `Tensor` parameters (array data,
+grad None or an array). The rules are written with plain arithmetic that floats and arrays
+share, so one line of math serves both. A ``.grad`` array is never modified in place: the
+engine may hand the same gradient array to several tensors.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from .tensor import Tensor
+from .value import Value
+
+Params = Iterable[Value | Tensor]
+
+
+def _check_params(params: Params, who: str) -> list[Value | Tensor]:
+    items = list(params)
+    if not items:
+        raise ValueError(f"{who}: got an empty parameter list")
+    seen: set[int] = set()
+    for i, p in enumerate(items):
+        if isinstance(p, Tensor):
+            if not p.requires_grad:
+                raise ValueError(f"{who}: parameter {i} is a Tensor that does not require grad")
+            if p.dtype.kind != "f":
+                raise ValueError(f"{who}: parameter {i} has dtype {p.dtype}, expected floats")
+        elif not isinstance(p, Value):
+            raise TypeError(f"{who}: parameter {i} is {type(p).__name__}, expected a Value or Tensor")
+        if id(p) in seen:
+            raise ValueError(f"{who}: parameter {i} appears more than once in the list")
+        seen.add(id(p))
+    return items
+
+
+def _check_number(who: str, name: str, value: Any, low: float = 0.0,
+                  high: float | None = None) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: {name} must be a number, got {value!r}") from None
+    if not v >= low or (high is not None and not v < high):
+        where = f">= {low}" if high is None else f"in [{low}, {high})"
+        raise ValueError(f"{who}: {name} must be {where}, got {value!r}")
+    return v
+
+
+def _update(p: Value | Tensor, delta: Any) -> None:
+    """``p.data -= delta``: in place for a writable array (keeping its dtype), else rebound."""
+    if isinstance(p, Value):
+        p.data = float(p.data - delta)
+    elif p.data.flags.writeable:
+        np.subtract(p.data, delta, out=p.data, casting="unsafe")
+    else:
+        p.data = (p.data - delta).astype(p.dtype)
+
+
+class Optimizer:
+    """Holds the parameters and per-parameter state; subclasses define ``_step_one``."""
+
+    def __init__(self, params: Params, lr: float) -> None:
+        who = type(self).__name__
+        self.params = _check_params(params, who)
+        self.lr = _check_number(who, "lr", lr)
+        self.state: dict[int, dict[str, Any]] = {}  # id(param) -> momentum buffers, step count
+
+    def zero_grad(self) -> None:
+        """Clear every parameter's gradient (Value: 0.0, Tensor: None)."""
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient (a Tensor whose grad is None is
+        skipped, as in PyTorch)."""
+        for p in self.params:
+            g = p.grad
+            if g is None:
+                continue
+            if isinstance(p, Tensor):
+                g = np.asarray(g)
+            self._step_one(p, g, self.state.setdefault(id(p), {}))
+
+    def _step_one(self, p: Value | Tensor, g: Any, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and L2 weight decay (PyTorch's rule):
+
+    ``g = grad + weight_decay * p``; ``buf = g`` on the first step, then
+    ``buf = momentum * buf + g``; ``p -= lr * buf`` (``p -= lr * g`` without momentum).
+    """
+
+    def __init__(self, params: Params, lr: float, momentum: float = 0.0,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr)
+        self.momentum = _check_number("SGD", "momentum", momentum)
+        self.weight_decay = _check_number("SGD", "weight_decay", weight_decay)
+
+    def _step_one(self, p: Value | Tensor, g: Any, state: dict[str, Any]) -> None:
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        if self.momentum:
+            buf = state.get("momentum_buffer")
+            buf = g if buf is None else self.momentum * buf + g
+            state["momentum_buffer"] = buf
+            g = buf
+        _update(p, self.lr * g)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) exactly as PyTorch computes it, with L2 ``weight_decay``:
+
+    ``g = grad + weight_decay * p``; ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
+    ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`` at step ``t = 1, 2, ...``.
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr)
+        try:
+            b1, b2 = betas
+        except (TypeError, ValueError):
+            raise TypeError(f"Adam: betas must be a pair of numbers, got {betas!r}") from None
+        self.betas = (_check_number("Adam", "betas[0]", b1, 0.0, 1.0),
+                      _check_number("Adam", "betas[1]", b2, 0.0, 1.0))
+        self.eps = _check_number("Adam", "eps", eps)
+        self.weight_decay = _check_number("Adam", "weight_decay", weight_decay)
+
+    def _step_one(self, p: Value | Tensor, g: Any, state: dict[str, Any]) -> None:
+        b1, b2 = self.betas
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        t = state["step"] = state.get("step", 0) + 1
+        m = state["exp_avg"] = b1 * state.get("exp_avg", 0.0) + (1 - b1) * g
+        v = state["exp_avg_sq"] = b2 * state.get("exp_avg_sq", 0.0) + (1 - b2) * (g * g)
+        denom = v ** 0.5 / (1 - b2 ** t) ** 0.5 + self.eps
+        _update(p, (self.lr / (1 - b1 ** t)) * m / denom)
+
+
+__all__ = ["Optimizer", "SGD", "Adam"]
