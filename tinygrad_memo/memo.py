@@ -173,9 +173,9 @@ def count_paths(output: Node, wrt: Node | Iterable[Node]) -> int:
     targets = set(_targets(output, wrt, "count_paths"))
     paths: dict[Node, int] = {output: 1}
     for node in reversed(toposort(output)):
-        n = paths.get(node, 0)           # final: every path into node has been counted
+        n = paths[node]                  # final: every path into node has been counted
         for parent in node._parents:
-            if n and parent.requires_grad:
+            if parent.requires_grad:
                 paths[parent] = paths.get(parent, 0) + n
     return sum(paths.get(t, 0) for t in targets)
 
