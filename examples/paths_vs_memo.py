@@ -21,7 +21,8 @@ y = (a * b + a).tanh()
 y.backward()
 print(f"y = tanh(a*b + a): {count_paths(y, [a])} paths to a, {count_paths(y, [b])} to b")
 print(f"  path by path: dy/da = {ga:.6f}, dy/db = {gb:.6f}  ({evaluations} local derivatives)")
-print(f"  backward:     dy/da = {a.grad:.6f}, dy/db = {b.grad:.6f}  ({backprop_cost(y)} local derivatives)")
+print(f"  backward:     dy/da = {a.grad:.6f}, dy/db = {b.grad:.6f}  "
+      f"({backprop_cost(y)} local derivatives)")
 
 
 def ms(fn):
@@ -57,6 +58,6 @@ out, params = scalar_mlp(layers, width=3)
 grads, naive = path_grad(out, params)
 out.backward()
 worst = max(abs(g - p.grad) for g, p in zip(grads, params))
-print(f"\nscalar MLP, {layers} layers, {len(params)} parameters: {count_paths(out, params):,} paths, "
-      f"{naive:,} local derivatives path by path vs {backprop_cost(out)} with the memo "
-      f"(largest difference {worst:.1e})")
+print(f"\nscalar MLP, {layers} layers, {len(params)} parameters: "
+      f"{count_paths(out, params):,} paths, {naive:,} local derivatives path by path "
+      f"vs {backprop_cost(out)} with the memo (largest difference {worst:.1e})")

@@ -185,9 +185,10 @@ def test_too_many_paths_is_refused_before_any_work():
 @pytest.mark.parametrize("fn", [path_grad, count_paths])
 def test_bad_graph_arguments(fn):
     x = Value(1.0)
-    with pytest.raises(TypeError, match=rf"{fn.__name__}: output is float, expected a Value or Tensor"):
+    name = fn.__name__
+    with pytest.raises(TypeError, match=rf"{name}: output is float, expected a Value or Tensor"):
         fn(1.0, [x])
-    with pytest.raises(TypeError, match=rf"{fn.__name__}: wrt\[1\] is int, expected a Value or Tensor"):
+    with pytest.raises(TypeError, match=rf"{name}: wrt\[1\] is int, expected a Value or Tensor"):
         fn(x * 2, [x, 3])
     t = Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(ValueError, match=rf"{fn.__name__}: wrt\[0\] does not require grad"):

@@ -12,7 +12,8 @@ from typing import Any
 from .cli import UsageError
 from .memo import MemoReport, format_report, memo_report
 
-HELP = "the table naive vs memoized: Fibonacci calls and backprop local-derivative evaluations, by depth"
+HELP = ("the table naive vs memoized: Fibonacci calls and backprop local-derivative "
+        "evaluations, by depth")
 MAX_DEPTH_LIMIT = 100
 PLOT_EXTRA = "pip install 'tinygrad-memo[plot]'"
 
@@ -48,7 +49,9 @@ def plot(report: MemoReport, path: Path) -> None:
         pts = [(getattr(r, x), getattr(r, y)) for r in rows if getattr(r, y) is not None]
         return [p[0] for p in pts], [p[1] for p in pts]
 
-    with matplotlib.rc_context({"svg.hashsalt": "tinygrad-memo", "font.size": 9}):
+    # a fixed salt and no date make the SVG the same file every time; text stays text
+    style = {"svg.hashsalt": "tinygrad-memo", "svg.fonttype": "none", "font.size": 9}
+    with matplotlib.rc_context(style):
         fig = Figure(figsize=(10, 4), layout="constrained")
         left, right = fig.subplots(1, 2)
         fib = report.fibonacci
@@ -56,7 +59,8 @@ def plot(report: MemoReport, path: Path) -> None:
         left.plot(*series(fib, "n", "memo_calls"), "o-", color="tab:green",
                   label="memoized (dict)")
         left.set(title="Fibonacci F(n)", xlabel="n", ylabel="calls", yscale="log")
-        styles = {"diamond": ("s", "diamond chain"), "mlp": ("^", f"scalar MLP, width {report.width}")}
+        styles = {"diamond": ("s", "diamond chain"),
+                  "mlp": ("^", f"scalar MLP, width {report.width}")}
         for name, (marker, label) in styles.items():
             rows = getattr(report, name)
             right.plot(*series(rows, "depth", "paths"), ":", marker=marker, color="tab:gray",
@@ -78,7 +82,8 @@ def plot(report: MemoReport, path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.max_depth <= MAX_DEPTH_LIMIT:
-        raise UsageError(f"--max-depth must be between 1 and {MAX_DEPTH_LIMIT}, got {args.max_depth}")
+        raise UsageError(f"--max-depth must be between 1 and {MAX_DEPTH_LIMIT}, "
+                         f"got {args.max_depth}")
     if args.naive_limit < 0:
         raise UsageError(f"--naive-limit must be >= 0, got {args.naive_limit}")
     path = None
