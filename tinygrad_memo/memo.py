@@ -31,7 +31,7 @@ __all__ = ["fib_naive", "fib_memo", "fib_table", "fib_naive_calls", "FIB_NAIVE_M
 
 FIB_NAIVE_MAX = 30
 """`fib_naive` refuses larger n unless ``allow_slow=True``: fib_naive(30) already makes
-2,692,537 calls (about a second); every +1 multiplies that by about 1.618."""
+2,692,537 calls (about 0.4 s on CPython 3.11); every +1 multiplies that by about 1.618."""
 
 
 def _check_n(n: Any, who: str) -> int:
