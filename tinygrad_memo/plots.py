@@ -30,15 +30,15 @@ def loss_curve(history: History, path: Any, title: str = "training loss") -> Pat
     """Loss per mini-batch step (faint), per-epoch mean and held-out loss (if recorded)."""
     fig = _figure(figsize=(6.4, 4.0), layout="tight")
     ax = fig.add_subplot()
-    steps = np.arange(1, len(history.step_loss) + 1)
-    ax.plot(steps, history.step_loss, color="tab:blue", alpha=0.3, lw=0.8, label="batch loss")
     per_epoch = len(history.step_loss) / max(len(history.epoch_loss), 1)
-    ends = per_epoch * np.arange(1, len(history.epoch_loss) + 1)
-    ax.plot(ends, history.epoch_loss, color="tab:blue", lw=2, label="train loss (epoch mean)")
+    steps = np.arange(1, len(history.step_loss) + 1) / per_epoch
+    epochs = np.arange(1, len(history.epoch_loss) + 1)
+    ax.plot(steps, history.step_loss, color="tab:blue", alpha=0.3, lw=0.8, label="batch loss")
+    ax.plot(epochs, history.epoch_loss, color="tab:blue", lw=2, label="train loss (epoch mean)")
     if history.test_loss:
-        ax.plot(ends, history.test_loss, color="tab:orange", lw=2, label="test loss")
+        ax.plot(epochs, history.test_loss, color="tab:orange", lw=2, label="test loss")
     ax.set_yscale("log")
-    ax.set_xlabel("step")
+    ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy")
     ax.set_title(title)
     ax.legend()
@@ -54,10 +54,11 @@ def decision_boundary(model: Module, X: np.ndarray, y: np.ndarray, path: Any,
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_boundary: needs 2-D points, got X of shape {X.shape}")
-    fig = _figure(figsize=(5.0, 5.0), layout="tight")
-    ax = fig.add_subplot()
     pad = 0.25 * (X.max(axis=0) - X.min(axis=0))
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    ratio = (hi[1] - lo[1]) / max(hi[0] - lo[0], 1e-12)  # equal axes: size the figure to fit
+    fig = _figure(figsize=(6.0, float(np.clip(5.4 * ratio + 0.6, 3.0, 7.0))), layout="tight")
+    ax = fig.add_subplot()
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
                          np.linspace(lo[1], hi[1], resolution))
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)

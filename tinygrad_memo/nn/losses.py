@@ -65,7 +65,8 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
                          f"[0, {classes}) (logits have {classes} classes)")
     onehot = np.zeros(logits.shape, dtype=logits.dtype)
     onehot[np.arange(n), t] = -1.0 / n
-    return (logits.log_softmax(axis=1) * onehot).sum()
+    weights = Tensor(onehot, label="-onehot(targets)/N")  # picks -log p(target) / N per row
+    return (logits.log_softmax(axis=1) * weights).sum()
 
 
 def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor | Value:

@@ -78,15 +78,20 @@ def load_arrays(path: Any) -> dict[str, np.ndarray]:
     path = Path(os.fspath(path))
     if not path.exists():
         raise FileNotFoundError(f"model file not found: {path}")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: not a model file (it is a folder)")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic == b"\x93NUMPY":
+        raise ModelFileError(f"{path}: not a model file (a single .npy array, expected an "
+                             ".npz archive written by Module.save)")
+    if not magic.startswith(b"PK"):
+        kind = "a pickle" if magic[:1] == b"\x80" else "not an .npz archive"
+        raise ModelFileError(f"{path}: not a model file ({kind}; expected an .npz archive "
+                             "written by Module.save)")
     try:
-        npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{path}: not a model file (a single .npy array, expected an "
-                                 ".npz archive written by Module.save)")
-        with npz:
+        with np.load(path, allow_pickle=False) as npz:
             out = {name: npz[name] for name in npz.files}
-    except ModelFileError:
-        raise
     except ValueError as exc:
         reason = str(exc)
         if "pickle" in reason.lower() or "object arrays" in reason.lower():
@@ -95,6 +100,8 @@ def load_arrays(path: Any) -> dict[str, np.ndarray]:
     except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
         raise ModelFileError(f"{path}: not a model file (unreadable .npz: {exc})") from None
     for name, arr in out.items():
+        if not isinstance(arr, np.ndarray):
+            raise ModelFileError(f"{path}: member {name!r} is not a .npy array")
         if name == HEADER:
             if arr.dtype.kind != "U" or arr.shape != ():
                 raise ModelFileError(f"{path}: header {HEADER} is not a string")
