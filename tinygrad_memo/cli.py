@@ -12,6 +12,7 @@ from typing import NoReturn, Sequence
 
 # name -> module implementing it
 COMMANDS: dict[str, str] = {
+    "graph": "tinygrad_memo.graph_cmd",
     "memo": "tinygrad_memo.memo_cmd",
     "demo": "tinygrad_memo.demo",
 }

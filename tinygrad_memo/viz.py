@@ -1,0 +1,697 @@
+"""Gradient-flow pictures: the graph below a Value or Tensor as Graphviz, drawn to see backprop.
+
+Why this module exists: backpropagation is easiest to believe when you can see it. Every
+value becomes a box (its label, its data or shape, and d(root)/d(value)), every op a small
+oval, and every edge is drawn as thick and as dark as the gradient flowing back along it
+(log scale, with a legend). A value reached by several paths shows each path's share on its
+edges and their sum in its box: the memo at work. Zero gradients (a dead ReLU) are drawn
+dashed orange, NaN/inf ones bold red, so the pathologies stand out.
+
+Two views:
+  * the full view (default): one box per value. Readable up to a few hundred nodes, so
+    `max_nodes` guards it with a clear error rather than a picture nobody can read;
+  * the collapsed view (``group_by="layer"``): one box per module/layer, found from the
+    parameters' labels (``layers.0.weight`` -> ``layers.0``), with edges carrying the total
+    gradient between layers. Made for scalar MLPs over a batch (tens of thousands of nodes).
+
+Gradients are computed here, from ``root``, with the engine's own memo loop
+(`tinygrad_memo.engine.grad`), so a picture is truthful whatever ``.grad`` holds
+(intermediate Tensors included) and drawing never touches any ``.grad``.
+Rendering goes through `tinygrad_memo.render`: system ``dot`` when installed, otherwise a
+renderer from PyPI, so SVG export and Jupyter display work on a machine without Graphviz.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+from html import escape as _html_escape
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Union
+
+import graphviz
+import numpy as np
+
+from .engine import Node, grad as _engine_grad, toposort
+
+__all__ = ["to_dot", "draw", "GradientGraph", "GraphTooLargeError", "layer_of",
+           "SUPPORTED_FORMATS", "DEFAULT_MAX_NODES"]
+
+#: Output formats `draw` accepts ("dot" is the Graphviz source itself, no rendering).
+SUPPORTED_FORMATS: tuple[str, ...] = ("svg", "png", "pdf", "dot")
+#: The full view's default limit: past a few hundred boxes a picture is no longer readable.
+DEFAULT_MAX_NODES = 250
+RANKDIRS = ("LR", "TB", "RL", "BT")
+GroupBy = Union[None, str, Callable[[Node], Optional[str]]]
+
+# -- colours: one sequential scale for |gradient|, two alarms, four kinds of node -----------
+_SCALE = ("#9ecae1", "#4292c6", "#2166ac", "#08306b")   # small -> large |gradient|
+_ZERO = "#f28e2b"       # no gradient flows: dead ReLU, a zero input, a saturated op
+_ZERO_TEXT = "#b35806"  # the same, darkened to be readable as text
+_NONFINITE = "#d62728"  # NaN or inf in the gradient
+_NOGRAD = "#b0b0b0"     # constants: no gradient is asked for
+# One font name only (a list makes renderers fall back to Times' metrics); Arial's metrics are
+# built into every Graphviz, and viewers without Arial substitute a metric-compatible font.
+_FONT = "Arial"
+_KIND_STYLE = {         # kind -> (fill, border)
+    "param": ("#e5f5e0", "#31a354"),
+    "value": ("#ffffff", "#6f6f6f"),
+    "const": ("#f7f7f7", "#9e9e9e"),
+    "output": ("#fff3cd", "#b8860b"),
+}
+_KIND_NAME = {"param": "leaf / parameter", "value": "intermediate",
+              "const": "constant (no grad)", "output": "output (root)"}
+_OP_SYMBOL = {"add": "+", "sub": "-", "mul": "\u00d7", "div": "/", "matmul": "@", "neg": "neg",
+              "getitem": "index", "broadcast_to": "broadcast"}
+_MAX_LABEL = 40        # characters of a label shown before an ellipsis
+_ZERO_STATE, _NAN_STATE = 0.0, math.nan
+
+
+class GraphTooLargeError(ValueError):
+    """The full view would have more boxes than ``max_nodes``: say what to do instead."""
+
+    def __init__(self, message: str, count: int, limit: int) -> None:
+        super().__init__(message)
+        self.count, self.limit = count, limit
+
+
+class GradientGraph(graphviz.Digraph):
+    """A `graphviz.Digraph` that renders itself without a system Graphviz.
+
+    Why a subclass: graphviz's own ``_repr_mimebundle_``, ``.pipe`` and ``.render`` need the
+    ``dot`` program. This class keeps everything a Digraph offers (``.source``, ``.node``,
+    ``.edge``, ``.attr``) and adds rendering through `tinygrad_memo.render`, so a notebook
+    shows the graph inline on any machine and ``.svg()`` / ``.save(path)`` always work.
+    """
+
+    def svg(self) -> str:
+        """The picture as SVG text."""
+        from .render import render
+        return render(self.source, "svg").decode("utf-8")
+
+    def save(self, path: str | os.PathLike | None = None, format: str | None = None) -> str:  # type: ignore[override]
+        """Write the picture to ``path`` (format from ``format`` or the file suffix); return the path."""
+        if path is None:
+            raise TypeError("save: pass the path to write, e.g. graph.save('graph.svg')")
+        return draw(self, path, format=format)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def _repr_image_svg_xml(self) -> str:
+        return self.svg()
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None, **_: Any) -> dict[str, str]:
+        mimetype = "image/svg+xml"
+        if (include is not None and mimetype not in include) or (exclude and mimetype in exclude):
+            return {}
+        return {mimetype: self.svg()}
+
+
+# -- public API --------------------------------------------------------------------------------
+
+
+def to_dot(root: Node, rankdir: str = "LR", *, max_nodes: int = DEFAULT_MAX_NODES,
+           group_by: GroupBy = None, grad_output: Any = None, show_grad: bool = True,
+           edge_labels: bool | None = None, legend: bool = True,
+           title: str | None = None) -> GradientGraph:
+    """The graph below ``root`` (a Value or Tensor) as a `graphviz.Digraph` (a `GradientGraph`).
+
+    - ``rankdir``: "LR" (inputs left, root right), "TB", "RL" or "BT".
+    - ``max_nodes``: the full view refuses graphs with more values than this
+      (`GraphTooLargeError`); use ``group_by="layer"`` for those.
+    - ``group_by``: None for the full view; "layer" for one box per module/layer, grouped by
+      the labels' prefix (see `layer_of`); or a function node -> group name (None: inherit).
+    - ``grad_output``: the seed of the backward pass, as in `tinygrad_memo.grad`; for a root with
+      more than one element it defaults to ones, i.e. the picture shows d(sum(root))/d(node).
+    - ``show_grad``: False draws the forward graph only.
+    - ``edge_labels``: write the gradient's size on each edge (default: in graphs up to 60 values).
+    """
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"to_dot: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    if not isinstance(root, Node):
+        raise TypeError(f"to_dot: root is {type(root).__name__}, expected a Value or Tensor")
+    if not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"to_dot: max_nodes must be a positive int, got {max_nodes!r}")
+    key = _group_function(group_by)
+    flow = _Flow(root, grad_output if show_grad else None, show_grad,
+                 limit=None if key else max_nodes)
+    graph = GradientGraph(name="gradient_flow")
+    graph.attr(rankdir=rankdir, bgcolor="white", fontname=_FONT, fontsize="11", pad="0.25",
+               nodesep="0.22", ranksep="0.35", labelloc="b", labeljust="l", newrank="true")
+    graph.attr("node", fontname=_FONT, fontsize="11", shape="plain")
+    graph.attr("edge", fontname=_FONT, fontsize="9", arrowsize="0.6")
+    if key:
+        scale = _collapsed(graph, flow, key, edge_labels is not False)
+    else:
+        scale = _full(graph, flow, len(flow.nodes) <= 60 if edge_labels is None else edge_labels)
+    if legend or title:
+        graph.attr(label=_legend(flow, scale, title, legend, bool(key)))
+    return graph
+
+
+def draw(root: Node | graphviz.Digraph, path: str | os.PathLike, format: str | None = None,
+         **kwargs: Any) -> str:
+    """Write the picture of ``root`` (or of a Digraph from `to_dot`) to ``path``; return the path.
+
+    ``format`` is "svg", "png", "pdf" or "dot" (the Graphviz source); if omitted it comes from
+    the file's suffix, and is "svg" when the suffix is none of these. ``kwargs`` go to `to_dot`.
+    Works without a system Graphviz (see `tinygrad_memo.render`). The file is written only
+    after rendering succeeded, so a failure never leaves a half-written picture.
+    """
+    path_str = os.fspath(path)
+    if format is None:
+        suffix = Path(path_str).suffix.lower().lstrip(".")
+        format = suffix if suffix in SUPPORTED_FORMATS else "svg"
+    if not isinstance(format, str) or format.lower() not in SUPPORTED_FORMATS:
+        raise ValueError(f"draw: unknown format {format!r}; supported formats: "
+                         f"{', '.join(SUPPORTED_FORMATS)}")
+    format = format.lower()
+    _check_writable(path_str)
+    graph = root if isinstance(root, graphviz.Digraph) else to_dot(root, **kwargs)
+    if format == "dot":
+        data = graph.source.encode("utf-8")
+    else:
+        from .render import render
+        data = render(graph.source, format)
+    try:
+        with open(path_str, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"draw: cannot write {path_str!r}: {exc.strerror}") from None
+    return path_str
+
+
+def layer_of(label: str) -> str:
+    """The module/layer a label belongs to: its prefix up to the first index, or its parent.
+
+    ``layers.0.weight`` -> ``layers.0``; ``layers.1.neurons.3.w.0`` -> ``layers.1``;
+    ``fc1.bias`` -> ``fc1``; ``w1`` -> ``w1``.
+    """
+    parts = label.split(".")
+    for i, part in enumerate(parts):
+        if part.isdigit():
+            return ".".join(parts[:i + 1])
+    return ".".join(parts[:-1]) if len(parts) > 1 else label
+
+
+# -- the analysis: nodes, gradients, the gradient along each edge ------------------------------
+
+
+class _Flow:
+    """Everything a picture needs, computed once: nodes in order, d(root)/d(node), edge flows.
+
+    ``nodes`` lists the values inputs first (constants, which the engine's toposort skips,
+    just before their first consumer). ``grads[node]`` is d(root)/d(node) from the engine.
+    ``edges[(child, i)]`` is the size of the gradient the i-th input receives through
+    ``child`` alone (the vjp of that one edge): a node's grad is the sum over its out-edges.
+    Sizes are |g| for scalars and the L2 norm for arrays; NaN if any element is NaN or inf.
+    """
+
+    def __init__(self, root: Node, grad_output: Any, show_grad: bool, limit: int | None) -> None:
+        self.root = root
+        self.seeded_ones = False
+        order = toposort(root)
+        nodes: list[Node] = []
+        seen: set[Node] = set()
+        for node in order:
+            for p in node._parents:
+                if p not in seen and not _requires_grad(p):
+                    seen.add(p)
+                    nodes.append(p)
+            seen.add(node)
+            nodes.append(node)
+            if limit is not None and len(nodes) > limit:
+                count = _count(root)
+                raise GraphTooLargeError(
+                    f"to_dot: the graph has {count:,} values, more than max_nodes={limit}; "
+                    f"a picture that large is unreadable. Use to_dot(root, group_by='layer') for "
+                    f"one box per layer, draw a smaller part (e.g. one sample of the batch), "
+                    f"or raise max_nodes.", count, limit)
+        self.nodes = nodes
+        self.index = {n: i for i, n in enumerate(nodes)}
+        self.grads: dict[Node, Any] = {}
+        self.edges: dict[tuple[Node, int], float] = {}
+        if not show_grad or not _requires_grad(root):
+            return
+        seed = grad_output
+        if seed is None and getattr(root, "size", 1) != 1:
+            seed, self.seeded_ones = np.ones_like(root.data), True
+        with np.errstate(all="ignore"):
+            self.grads = dict(zip(order, _engine_grad(root, order, grad_output=seed)))
+            for node in order:
+                op, g = node._op, self.grads.get(node)
+                if op is None or g is None:
+                    continue
+                inputs = [p.data for p in node._parents]
+                for i, (p, vjp) in enumerate(zip(node._parents, op.vjps)):
+                    if _requires_grad(p):
+                        self.edges[(node, i)] = size_of(vjp(g, node.data, node._ctx, *inputs))
+
+    def kind(self, node: Node) -> str:
+        if node is self.root:
+            return "output"
+        if node._op is not None:
+            return "value"
+        return "param" if _requires_grad(node) else "const"
+
+
+def _count(root: Node) -> int:
+    """Values below root, constants included (only for the error message)."""
+    order = toposort(root)
+    consts = {p for n in order for p in n._parents if not _requires_grad(p)}
+    return len(order) + len(consts)
+
+
+def _requires_grad(node: Node) -> bool:
+    return bool(getattr(node, "requires_grad", True))
+
+
+def size_of(g: Any) -> float:
+    """|g| for a number, the L2 norm for an array; NaN when any element is NaN or inf."""
+    if isinstance(g, Node):
+        g = g.data
+    if isinstance(g, (int, float)):
+        x = abs(float(g))
+        return x if x != math.inf else math.nan
+    a = np.asarray(g, dtype=np.float64)
+    if not np.isfinite(a).all():
+        return math.nan
+    m = float(np.abs(a).max()) if a.size else 0.0
+    if m == 0.0:
+        return 0.0
+    return m * float(np.sqrt(np.sum(np.square(a / m))))   # no overflow for huge entries
+
+
+class _Scale:
+    """Log-scale map from |gradient| to pen width and colour, fitted to this graph's range."""
+
+    def __init__(self, sizes: Iterable[float]) -> None:
+        logs = [math.log10(s) for s in sizes if s == s and 0.0 < s < math.inf]
+        self.lo, self.hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
+
+    def t(self, s: float) -> float:
+        if self.hi - self.lo < 1e-12:
+            return 0.75
+        return min(1.0, max(0.0, (math.log10(s) - self.lo) / (self.hi - self.lo)))
+
+    def color(self, s: float) -> str:
+        return _interpolate(_SCALE, self.t(s))
+
+    def width(self, s: float) -> float:
+        return 0.8 + 4.7 * self.t(s)
+
+    def ticks(self) -> list[float]:
+        """The legend's sample sizes: both ends of the range and round values (1, 2, 5 x 10^k) between."""
+        lo, hi = self.lo, self.hi
+        if hi - lo < 1e-12:
+            return [10 ** lo]
+        gap = (hi - lo) / 4
+        picked = [lo]
+        for e in range(math.floor(lo), math.ceil(hi) + 1):
+            for m in (1, 2, 5):
+                x = math.log10(m) + e
+                if x - picked[-1] >= gap and hi - x >= gap:
+                    picked.append(x)
+        picked.append(hi)
+        return [10 ** x for x in picked]
+
+    def edge(self, s: float | None, label: bool) -> dict[str, str]:
+        """Graphviz attributes of an edge carrying a gradient of size ``s`` (None: no gradient)."""
+        if s is None:
+            return {"color": _NOGRAD, "style": "dotted", "penwidth": "0.8", "arrowhead": "none"}
+        if s != s:
+            attrs = {"color": _NONFINITE, "penwidth": "3.5", "style": "bold"}
+            text, fc = "nan/inf", _NONFINITE
+        elif s == 0.0:
+            attrs = {"color": _ZERO, "penwidth": "1.6", "style": "dashed"}
+            text, fc = "0", _ZERO
+        else:
+            w = self.width(s)
+            attrs = {"color": self.color(s), "penwidth": f"{w:.2f}",
+                     "arrowsize": f"{0.45 + 0.08 * w:.2f}"}
+            text, fc = fmt(s), "#3a3a3a"
+        if label:
+            attrs.update(label=f" {text} ", fontcolor=fc)
+        return attrs
+
+
+def _interpolate(stops: tuple[str, ...], t: float) -> str:
+    x = t * (len(stops) - 1)
+    i = min(int(x), len(stops) - 2)
+    f = x - i
+    a, b = (tuple(int(s[k:k + 2], 16) for k in (1, 3, 5)) for s in (stops[i], stops[i + 1]))
+    return "#" + "".join(f"{round(p + (q - p) * f):02x}" for p, q in zip(a, b))
+
+
+# -- text: numbers and safe labels --------------------------------------------------------------
+
+
+def fmt(x: Any) -> str:
+    """A number as the pictures print it: 4 significant digits (tests look for this text)."""
+    x = float(x)
+    if x != x:
+        return "nan"
+    if x in (math.inf, -math.inf):
+        return "inf" if x > 0 else "-inf"
+    return f"{x + 0.0:.4g}"   # + 0.0 turns -0.0 into 0
+
+
+def _safe(text: str, limit: int = _MAX_LABEL) -> str:
+    """User text as HTML-label markup that can break neither the DOT nor the SVG.
+
+    Markup characters become entities, every non-ASCII character a numeric reference, and
+    what XML cannot carry (control characters, surrogates, U+FFFE/U+FFFF) a visible escape;
+    newlines become line breaks. Long labels are cut with an ellipsis.
+    """
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    if len(text) > limit:
+        text = text[:limit - 1] + "\u2026"
+    lines = []
+    for line in text.split("\n"):
+        out = []
+        for ch in line:
+            o = ord(ch)
+            if ch in "&<>\"'":
+                out.append(_html_escape(ch, quote=True))
+            elif 32 <= o < 127:
+                out.append(ch)
+            elif o < 32 or 127 <= o < 160 or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF):
+                out.append(f"\\x{o:02x}" if o < 256 else f"\\u{o:04x}")
+            else:
+                out.append(f"&#{o};")
+        lines.append("".join(out))
+    return "<BR/>".join(lines)
+
+
+def _font(text: str, size: int | None = None, color: str | None = None, bold: bool = False) -> str:
+    attrs = (f' POINT-SIZE="{size}"' if size else "") + (f' COLOR="{color}"' if color else "")
+    body = f"<B>{text}</B>" if bold else text
+    return f"<FONT{attrs}>{body}</FONT>" if attrs else body
+
+
+# -- the full view --------------------------------------------------------------------------------
+
+
+def _op_text(node: Node) -> str:
+    name = node._op.name
+    if name == "pow" and isinstance(node._ctx, (int, float)):
+        return f"^{fmt(node._ctx)}"
+    return _OP_SYMBOL.get(name, name)
+
+
+def _grad_cell(flow: _Flow, node: Node) -> tuple[str, str]:
+    """(markup, background) of a value's gradient: the number, or a norm/min/max summary."""
+    if not flow.grads:
+        return "", ""
+    if not _requires_grad(node):
+        return _font("no grad", 9, "#8a8a8a"), ""
+    g = flow.grads.get(node)
+    if g is None:
+        return _font("grad -", 10, "#8a8a8a"), ""
+    if isinstance(g, Node):
+        g = g.data
+    if isinstance(g, (int, float)) or np.ndim(g) == 0:
+        x = float(g)
+        if x != x or x in (math.inf, -math.inf):
+            return _font(f"grad {fmt(x)}", 11, _NONFINITE, bold=True), "#fde0dd"
+        if x == 0.0:
+            return _font("grad 0", 11, _ZERO_TEXT, bold=True), "#fee6ce"
+        return f"grad {fmt(x)}", "#eef4fb"
+    a = np.asarray(g, dtype=np.float64)
+    bad = int(a.size - np.isfinite(a).sum())
+    if bad:
+        return _font(f"grad: {bad} of {a.size} nan/inf", 10, _NONFINITE, bold=True), "#fde0dd"
+    zeros = int(a.size - np.count_nonzero(a))
+    if a.size and zeros == a.size:
+        return _font("grad all 0", 11, _ZERO_TEXT, bold=True), "#fee6ce"
+    lines = [f"grad norm {fmt(size_of(a))}"]
+    if a.size <= 4:
+        lines.append("[" + ", ".join(fmt(v) for v in a.ravel()) + "]")
+    else:
+        lines.append(f"min {fmt(a.min())}  max {fmt(a.max())}")
+    text = "<BR/>".join(lines)
+    if zeros:
+        text += "<BR/>" + _font(f"{zeros / a.size:.0%} zero", 10, _ZERO_TEXT, bold=True)
+    return text, "#eef4fb"
+
+
+def _data_text(node: Node) -> str:
+    d = node.data
+    if isinstance(d, (int, float)):
+        return f"data {fmt(d)}"
+    a = np.asarray(d)
+    if a.size <= 4:
+        return "[" + ", ".join(fmt(v) for v in a.ravel()) + "]" if a.ndim else f"data {fmt(a)}"
+    af = a.astype(np.float64)
+    return f"mean {fmt(af.mean())}  [{fmt(af.min())}, {fmt(af.max())}]"
+
+
+def _value_label(flow: _Flow, node: Node) -> str:
+    """One value's box: a row for a scalar (label | data | grad), a column for a tensor."""
+    kind = flow.kind(node)
+    fill, border = _KIND_STYLE[kind]
+    label = node.label
+    title = _font(_safe(label), 12, bold=True) if label not in (None, "") else ""
+    grad, grad_bg = _grad_cell(flow, node)
+    bg = f' BGCOLOR="{grad_bg}"' if grad_bg else ""
+    style = ' STYLE="dashed"' if kind == "const" else ' STYLE="rounded"'
+    width = "2" if kind in ("param", "output") else "1"
+    table = (f'<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" '
+             f'COLOR="{border}" BGCOLOR="{fill}"{style}>')
+    if not isinstance(node.data, np.ndarray):
+        cells = [c for c in (title, _data_text(node)) if c]
+        row = "<VR/>".join(f"<TD>{c}</TD>" for c in cells)
+        if grad:
+            row += f"<VR/><TD{bg}>{grad}</TD>"
+        return f"<{table}<TR>{row}</TR></TABLE>>"
+    dtype = str(node.data.dtype)
+    head = (title + " " if title else "") + _font(f"{tuple(node.shape)} {dtype}", 10, "#555555")
+    rows = [f"<TR><TD>{head}</TD></TR>", f"<TR><TD>{_font(_data_text(node), 10)}</TD></TR>"]
+    if grad:
+        rows.append(f"<TR><TD{bg}>{grad}</TD></TR>")
+    return f"<{table}{'<HR/>'.join(rows)}</TABLE>>"
+
+
+def _full(graph: GradientGraph, flow: _Flow, edge_labels: bool) -> _Scale:
+    """One box per value, one oval per op; edges sized by the gradient flowing along them."""
+    grads_on = bool(flow.grads)
+    out_sizes = {n: size_of(flow.grads[n]) for n in flow.nodes if n in flow.grads}
+    scale = _Scale(list(flow.edges.values()) + list(out_sizes.values()))
+    for i, node in enumerate(flow.nodes):
+        graph.node(f"v{i}", _value_label(flow, node))
+        if node._op is None:
+            continue
+        hot = grads_on and out_sizes.get(node, 0.0) != out_sizes.get(node, 0.0)
+        graph.node(f"op{i}", f"<{_safe(_op_text(node), 16)}>", shape="ellipse", style="filled",
+                   fillcolor="#fde0dd" if hot else "#f0f0f0",
+                   color=_NONFINITE if hot else "#8c8c8c", fontsize="10", height="0.28",
+                   width="0.28", margin="0.04,0.02")
+        for k, p in enumerate(node._parents):
+            s = flow.edges.get((node, k)) if grads_on else None
+            attrs = scale.edge(s, edge_labels) if grads_on else {"color": "#6f6f6f"}
+            if grads_on and not _requires_grad(p):
+                attrs = scale.edge(None, False)
+            graph.edge(f"v{flow.index[p]}", f"op{i}", **attrs)
+        attrs = scale.edge(out_sizes.get(node), False) if grads_on else {"color": "#6f6f6f"}
+        graph.edge(f"op{i}", f"v{i}", **attrs)
+    return scale
+
+
+# -- the collapsed view ----------------------------------------------------------------------------
+
+_INPUTS = "inputs & constants"
+
+
+def _group_function(group_by: GroupBy) -> Callable[[Node], str | None] | None:
+    if group_by is None:
+        return None
+    if group_by == "layer":
+        return lambda n: layer_of(str(n.label)) if n.label not in (None, "") else None
+    if callable(group_by):
+        return group_by
+    raise ValueError(f"to_dot: group_by must be None, 'layer' or a function node -> group name, "
+                     f"got {group_by!r}")
+
+
+def _assign_groups(flow: _Flow, key: Callable[[Node], str | None]) -> dict[Node, str]:
+    """Each value's group: its own key if it has one, else inherited from its inputs.
+
+    An unnamed op joins the group of a named leaf it consumes (the weight of ``x @ W``), so
+    a layer starts where its parameters come in. Otherwise it takes the group of its
+    latest grouped input (activations stay with their layer), except that an op mixing
+    a layer's result with fresh data or a constant (targets, ``1 - y*s``) and no parameter
+    is where the model ends and the loss begins: it joins the root's group.
+    Unnamed leaves are inputs and constants.
+    """
+    root = flow.root
+    out_name = key(root)
+    out_name = str(out_name) if out_name is not None else "output"
+    group: dict[Node, str] = {}
+    for node in flow.nodes:
+        name = key(node)
+        if name is None:
+            if node._op is None:
+                name = _INPUTS
+            else:
+                parents = node._parents
+                named = [group[p] for p in parents if p._op is None and group[p] != _INPUTS]
+                inner = [p for p in parents if group[p] != _INPUTS]
+                if named:
+                    name = named[-1]
+                elif not inner:
+                    name = _INPUTS
+                elif any(p._op is None for p in parents):
+                    name = out_name
+                else:
+                    name = group[max(inner, key=flow.index.__getitem__)]
+        group[node] = str(name)
+    if root._op is not None and key(root) is None:
+        group[root] = out_name
+    return group
+
+
+def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | None],
+               edge_labels: bool) -> _Scale:
+    """One box per group; an edge per pair of groups, carrying the gradient between them."""
+    group = _assign_groups(flow, key)
+    names = list(dict.fromkeys(group[n] for n in flow.nodes))
+    members: dict[str, list[Node]] = {g: [] for g in names}
+    for n in flow.nodes:
+        members[group[n]].append(n)
+    between: dict[tuple[str, str], list[float]] = {}
+    for node in flow.nodes:
+        for k, p in enumerate(node._parents):
+            a, b = group[p], group[node]
+            if a != b:
+                between.setdefault((a, b), []).append(flow.edges.get((node, k)))
+    totals: dict[tuple[str, str], float | None] = {}
+    for pair, sizes in between.items():
+        vals = [s for s in sizes if s is not None]   # None: a constant, no gradient asked
+        if not vals:
+            totals[pair] = None
+        else:
+            totals[pair] = math.nan if any(s != s for s in vals) else math.sqrt(sum(s * s for s in vals))
+    scale = _Scale([s for s in totals.values() if s is not None])
+    ids = {g: f"g{i}" for i, g in enumerate(names)}
+    for g in names:
+        graph.node(ids[g], _group_label(flow, g, members[g]))
+    for (a, b), s in totals.items():
+        attrs = scale.edge(s, edge_labels) if flow.grads else {"color": "#6f6f6f"}
+        count = len(between[(a, b)])
+        if edge_labels and count > 1:
+            attrs["label"] = attrs.get("label", "") + f"\n({count} edges) "
+        graph.edge(ids[a], ids[b], **attrs)
+    return scale
+
+
+def _group_label(flow: _Flow, name: str, nodes: list[Node]) -> str:
+    """A group's box: its name, what it holds, and its gradient health."""
+    leaves = [n for n in nodes if n._op is None]
+    params = [n for n in leaves if _requires_grad(n)]
+    ops = Counter(n._op.name for n in nodes if n._op is not None)
+    has_root = flow.root in nodes
+    kind = "output" if has_root else ("const" if name == _INPUTS else "param" if params else "value")
+    fill, border = _KIND_STYLE[kind]
+    rows = [_font(_safe(name, 60), 13, bold=True)]
+    desc = f"{len(nodes)} values"
+    if ops:
+        desc += ": " + ", ".join(f"{c} {_safe(o, 16)}" for o, c in ops.most_common(4))
+        if len(ops) > 4:
+            desc += "  \u2026"
+    rows.append(_font(desc, 10, "#555555"))
+    if params and name != _INPUTS:
+        numel = sum(int(np.size(p.data)) for p in params)
+        rows.append(_font(f"{len(params)} parameters ({numel} numbers)", 10))
+        if flow.grads:
+            sizes = [size_of(flow.grads[p]) for p in params if p in flow.grads]
+            total = math.nan if any(s != s for s in sizes) else math.sqrt(sum(s * s for s in sizes))
+            rows.append(f"param grad norm {fmt(total)}")
+    if has_root:
+        rows.append(_font(f"output {_data_text(flow.root)}", 10))
+    if flow.grads and name != _INPUTS:
+        with_grad = [n for n in nodes if n in flow.grads]
+        sizes = [size_of(flow.grads[n]) for n in with_grad]
+        bad = sum(1 for s in sizes if s != s)
+        zero = sum(1 for s in sizes if s == 0.0)
+        if bad:
+            rows.append(_font(f"{bad} of {len(sizes)} values: nan/inf grad", 11, _NONFINITE, bold=True))
+        if zero:
+            rows.append(_font(f"{zero} of {len(sizes)} values: zero grad", 11, _ZERO_TEXT, bold=True))
+    style = ' STYLE="dashed"' if kind == "const" else ' STYLE="rounded"'
+    body = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
+    return (f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'COLOR="{border}" BGCOLOR="{fill}"{style}>{body}</TABLE>>')
+
+
+# -- the legend ------------------------------------------------------------------------------------
+
+
+def _legend(flow: _Flow, scale: _Scale, title: str | None, legend: bool, collapsed: bool) -> str:
+    """The graph's label: a title, then a key to edge widths/colours and to the box kinds.
+
+    One table with a shared column grid (nested tables would be stretched to the widest row):
+    row 1 pairs a sample bar with a number, row 2 puts each box kind over one such pair.
+    """
+    grad_cells: list[str] = []
+    if legend and flow.grads:
+        what = "d(sum(root))/d(node), seed = ones" if flow.seeded_ones else "d(root)/d(node)"
+        norm = ", L2 norm for tensors" if isinstance(flow.root.data, np.ndarray) else ""
+        grad_cells.append(_text_cell(f"edges: gradient flowing back, |{what}|{norm}, log scale"))
+        for s in scale.ticks() if flow.edges or collapsed else []:
+            grad_cells += [_swatch(scale.color(s), scale.width(s)), _text_cell(f"{s:.2g}")]
+        grad_cells += [_swatch(_ZERO, 1.6, dashed=True), _text_cell("0: no flow", _ZERO_TEXT),
+                       _swatch(_NONFINITE, 3.5), _text_cell("nan/inf", _NONFINITE)]
+    box_cells: list[str] = []
+    if legend:
+        box_cells.append(_text_cell("boxes"))
+        names = _KIND_NAME if not collapsed else {
+            "param": "layer with parameters", "value": "layer without parameters",
+            "const": _INPUTS, "output": "holds the output"}
+        for k in ("param", "value", "const", "output"):
+            if not collapsed and k == "const" and all(_requires_grad(n) for n in flow.nodes):
+                continue
+            fill, border = _KIND_STYLE[k]
+            span = ' COLSPAN="2"' if grad_cells else ""
+            dash = ' STYLE="dashed"' if k == "const" else ' STYLE="rounded"'
+            box_cells.append(f'<TD{span} BGCOLOR="{fill}" COLOR="{border}" BORDER="1"{dash}>'
+                             f'{_font(_safe(names[k]), 10)}</TD>')
+    columns = max(len(grad_cells), 1)
+    rows = []
+    if title:
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="{columns}">'
+                    f'{_font(_safe(title, 120), 14, bold=True)}</TD></TR>')
+    rows += [f"<TR>{''.join(cells)}</TR>" for cells in (grad_cells, box_cells) if cells]
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
+            + "".join(rows) + "</TABLE>>")
+
+
+def _text_cell(text: str, color: str | None = None) -> str:
+    return f'<TD ALIGN="LEFT">{_font(_safe(text, 120), 10, color)}</TD>'
+
+
+def _swatch(color: str, width: float, dashed: bool = False) -> str:
+    """A short bar as thick as an edge of that width: the legend's sample line."""
+    h = max(1, round(width))
+    if dashed:   # three dashes, like the edge
+        bars = "".join(f'<TD BGCOLOR="{color}" WIDTH="6" HEIGHT="{h}" FIXEDSIZE="TRUE"></TD>'
+                       + ('<TD WIDTH="4" HEIGHT="1" FIXEDSIZE="TRUE"></TD>' if i < 2 else "")
+                       for i in range(3))
+    else:
+        bars = f'<TD BGCOLOR="{color}" WIDTH="26" HEIGHT="{h}" FIXEDSIZE="TRUE"></TD>'
+    return (f'<TD VALIGN="MIDDLE" ALIGN="RIGHT"><TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0">'
+            f'<TR>{bars}</TR></TABLE></TD>')
+
+
+def _check_writable(path: str) -> None:
+    """Fail before rendering, with the path in the message, when the file cannot be written."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(21, f"draw: {path!r} is a directory; pass a file path such as "
+                                    f"{os.path.join(path, 'graph.svg')!r}")
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(2, f"draw: cannot write {path!r}: the directory {parent!r} "
+                                   f"does not exist")
+    if not os.access(parent, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise PermissionError(13, f"draw: cannot write {path!r}: permission denied")
