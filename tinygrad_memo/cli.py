@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "graph": "tinygrad_memo.graph_cmd",
     "memo": "tinygrad_memo.memo_cmd",
     "demo": "tinygrad_memo.demo",
+    "bench": "tinygrad_memo.bench",
 }
 
 

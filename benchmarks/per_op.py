@@ -1,0 +1,12 @@
+"""Benchmark: per-op overhead on shape (8,) and broadcast add + sum.
+
+Usage: python benchmarks/per_op.py [--quick] [--json FILE]
+The workloads live in tinygrad_memo/bench.py (so that `tinygrad-memo bench` runs them from an
+installed package); peers come with `pip install -e ".[bench]"`, missing ones are skipped.
+"""
+import sys
+
+from tinygrad_memo.bench import main
+
+if __name__ == "__main__":
+    raise SystemExit(main(["--only", "ops", *sys.argv[1:]]))

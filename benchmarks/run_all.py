@@ -1,0 +1,12 @@
+"""Benchmark: all workloads (the full report; --quick for the short one).
+
+Usage: python benchmarks/run_all.py [--quick] [--json FILE]
+The workloads live in tinygrad_memo/bench.py (so that `tinygrad-memo bench` runs them from an
+installed package); peers come with `pip install -e ".[bench]"`, missing ones are skipped.
+"""
+import sys
+
+from tinygrad_memo.bench import main
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

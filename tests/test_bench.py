@@ -1,0 +1,40 @@
+"""The bench command's plumbing (no timings are asserted: speed targets live in benchmarks/)."""
+import numpy as np
+import pytest
+
+from tinygrad_memo import bench, cli
+
+
+def test_bench_is_a_subcommand_and_rejects_unknown_workloads(capsys):
+    assert cli.main(["bench", "--only", "nope"]) == 2
+    assert "unknown workload nope" in capsys.readouterr().err
+
+
+def test_deep_chain_worker_gets_the_closed_form_gradient():
+    out = bench.worker_chain(bench.OURS, 2000)
+    assert out["ok"] and out["fwd"] >= 0 and out["bwd"] >= 0
+
+
+def test_every_mlp_step_starts_from_the_same_loss():
+    losses = {name: step() for name, step in bench.mlp_steps([6, 5, 3], batch=4).items()}
+    ref = losses[bench.FLOOR]
+    for name, loss in losses.items():
+        assert loss == pytest.approx(ref, rel=1e-4), name
+
+
+def test_ours_and_the_floor_agree_on_the_op_chain_and_broadcast_cases():
+    for cases in (bench.op_chain_cases(n_ops=8), bench.broadcast_cases((3, 4))):
+        for fn in cases.values():
+            fn()  # runs without error on every installed framework
+
+
+def test_table_renders_markdown():
+    t = bench.Table("T", ["a", "bb"], rows=[["1", "2"]], notes=["n"])
+    assert t.text().splitlines()[2:4] == ["| a | bb |", "|---|----|"]
+
+
+def test_memory_worker_counts_weights_activations_and_gradients():
+    out = bench.worker_memory(depth=2, width=8, batch=4)
+    assert out["weights"] == out["gradients"] > 0 and out["activations"] > 0
+    assert out["peak_total"] >= out["weights"]
+    assert np.isfinite(out["ratio"])
