@@ -22,6 +22,7 @@ renderer from PyPI, so SVG export and Jupyter display work on a machine without 
 """
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections import Counter
@@ -32,7 +33,15 @@ from typing import Any, Callable, Iterable, Optional, Union
 import graphviz
 import numpy as np
 
-from .engine import Node, grad as _engine_grad, toposort
+from . import engine
+from .engine import Node, toposort
+
+# The picture's own backward pass must leave the graph whole (it is walked again to size the
+# edges), so ask the engine to retain it where the engine frees graphs by default.
+_RETAIN = ({"retain_graph": True}
+           if "retain_graph" in inspect.signature(engine.grad).parameters else {})
+_FREED_ERRORS: tuple[type[BaseException], ...] = tuple(
+    e for e in (getattr(engine, "GraphFreedError", None),) if e is not None)
 
 __all__ = ["to_dot", "draw", "GradientGraph", "GraphTooLargeError", "layer_of",
            "SUPPORTED_FORMATS", "DEFAULT_MAX_NODES"]
@@ -135,8 +144,14 @@ def to_dot(root: Node, rankdir: str = "LR", *, max_nodes: int = DEFAULT_MAX_NODE
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"to_dot: max_nodes must be a positive int, got {max_nodes!r}")
     key = _group_function(group_by)
-    flow = _Flow(root, grad_output if show_grad else None, show_grad,
-                 limit=None if key else max_nodes)
+    try:
+        flow = _Flow(root, grad_output if show_grad else None, show_grad,
+                     limit=None if key else max_nodes)
+    except _FREED_ERRORS as exc:
+        raise type(exc)(
+            "to_dot: an earlier backward() or grad() freed this graph, so there is nothing left "
+            "to draw. Draw before calling backward() (the picture computes its own gradients), "
+            "or call backward(retain_graph=True).") from None
     graph = GradientGraph(name="gradient_flow")
     graph.attr(rankdir=rankdir, bgcolor="white", fontname=_FONT, fontsize="11", pad="0.25",
                nodesep="0.22", ranksep="0.35", labelloc="b", labeljust="l", newrank="true")
@@ -239,7 +254,7 @@ class _Flow:
         if seed is None and getattr(root, "size", 1) != 1:
             seed, self.seeded_ones = np.ones_like(root.data), True
         with np.errstate(all="ignore"):
-            self.grads = dict(zip(order, _engine_grad(root, order, grad_output=seed)))
+            self.grads = dict(zip(order, engine.grad(root, order, grad_output=seed, **_RETAIN)))
             for node in order:
                 op, g = node._op, self.grads.get(node)
                 if op is None or g is None:
