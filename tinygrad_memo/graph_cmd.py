@@ -54,9 +54,10 @@ def mlp() -> Node:
     """A Tensor MLP (2 -> 8 -> 8 -> 2, ReLU) and its cross-entropy on 16 moons points."""
     from .data import make_moons
     from .nn import MLP, cross_entropy
+    from .tensor import Tensor
     X, y = make_moons(16, noise=0.1, seed=0)
     model = MLP(2, [8, 8, 2], seed=0)
-    loss = cross_entropy(model(X), y)
+    loss = cross_entropy(model(Tensor(X, label="x")), y)
     loss.label = "loss"
     return loss
 

@@ -433,7 +433,7 @@ def _grad_cell(flow: _Flow, node: Node) -> tuple[str, str]:
             return _font(f"grad {fmt(x)}", 11, _NONFINITE, bold=True), "#fde0dd"
         if x == 0.0:
             return _font("grad 0", 11, _ZERO_TEXT, bold=True), "#fee6ce"
-        return f"grad {fmt(x)}", "#eef4fb"
+        return f"grad {fmt(x)}", ""
     a = np.asarray(g, dtype=np.float64)
     bad = int(a.size - np.isfinite(a).sum())
     if bad:
@@ -449,7 +449,7 @@ def _grad_cell(flow: _Flow, node: Node) -> tuple[str, str]:
     text = "<BR/>".join(lines)
     if zeros:
         text += "<BR/>" + _font(f"{zeros / a.size:.0%} zero", 10, _ZERO_TEXT, bold=True)
-    return text, "#eef4fb"
+    return text, ""
 
 
 def _data_text(node: Node) -> str:
@@ -588,12 +588,18 @@ def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | No
             totals[pair] = None
         else:
             totals[pair] = math.nan if any(s != s for s in vals) else math.sqrt(sum(s * s for s in vals))
-    scale = _Scale([s for s in totals.values() if s is not None])
+    # Gradients into data and constants (a Value leaf gets one) are drawn, greyed, but kept
+    # out of the scale: d(loss)/d(1e-4) can dwarf the flow between layers that matters.
+    scale = _Scale([s for (a, _), s in totals.items() if s is not None and a != _INPUTS])
     ids = {g: f"g{i}" for i, g in enumerate(names)}
     for g in names:
         graph.node(ids[g], _group_label(flow, g, members[g]))
     for (a, b), s in totals.items():
         attrs = scale.edge(s, edge_labels) if flow.grads else {"color": "#6f6f6f"}
+        if a == _INPUTS and flow.grads:
+            attrs = scale.edge(None, False)
+            if edge_labels and s is not None:
+                attrs.update(label=f" {fmt(s)} ", fontcolor="#8a8a8a")
         count = len(between[(a, b)])
         if edge_labels and count > 1:
             attrs["label"] = attrs.get("label", "") + f"\n({count} edges) "

@@ -1,0 +1,56 @@
+"""Regenerate the pictures of docs/visualization.md (and the README's) into docs/images/.
+
+Run from the repository root:  python docs/make_viz_figures.py
+Deterministic (fixed seeds, numbered node ids), so unchanged pictures give unchanged files.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from tinygrad_memo import data, graph_cmd, nn, render, viz
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGES = os.path.join(HERE, "images")
+
+
+def moons_step():
+    """One step of micrograd's moons demo: 2-16-16-1 scalar MLP, 100 points, hinge + L2."""
+    X, y = data.make_moons(100, noise=0.1, seed=0)
+    model = nn.scalar.MLP(2, [16, 16, 1], seed=1337)
+    scores = [model(list(map(float, row))) for row in X]
+    loss = nn.hinge_loss(scores, 2 * y - 1) + 1e-4 * sum(p * p for p in model.parameters())
+    loss.label = "loss"
+    return loss
+
+
+FIGURES = {  # file -> (build the root, to_dot arguments)
+    "viz_neuron.svg": (graph_cmd.neuron, dict(title="micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b)")),
+    "viz_diamond.svg": (graph_cmd.diamond, dict(title="x reaches z by four paths; its grad is the sum of its edges")),
+    "viz_fib.svg": (graph_cmd.fib, dict(title="F8 = F7 + F6 = ...: the gradients are Fibonacci numbers too")),
+    "viz_mlp.svg": (graph_cmd.mlp, dict(rankdir="TB", title="Tensor MLP 2-8-8-2, cross-entropy on 16 points")),
+    "viz_pathologies.svg": (graph_cmd.pathologies, dict(title="dead ReLU (orange) and an infinite gradient (red)")),
+    "viz_moons_layers.svg": (moons_step, dict(group_by="layer", title="one step of micrograd's moons demo "
+                                              "(2-16-16-1, 100 points): one box per layer")),
+}
+
+
+def main(names: list[str]) -> None:
+    print(f"renderer: {render.backend()}")
+    for name, (build, kwargs) in FIGURES.items():
+        if names and name not in names:
+            continue
+        start = time.perf_counter()
+        root = build()
+        built = time.perf_counter()
+        graph = viz.to_dot(root, **kwargs)
+        drawn = time.perf_counter()
+        path = viz.draw(graph, os.path.join(IMAGES, name))
+        done = time.perf_counter()
+        print(f"{path}: {os.path.getsize(path):,} bytes; build {built - start:.2f} s, "
+              f"to_dot {drawn - built:.2f} s, render {done - drawn:.2f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
