@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -140,11 +140,16 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
                            say: Any) -> list[Path]:
     """One training step's graph as SVG (tinygrad_memo.viz) and its memoization report
     (tinygrad_memo.memo). Each part is skipped with a note if its module is not there."""
-    x = Tensor(X[:8], label="x (8 samples)")
-    logits = model(x)
-    logits.label = "logits"
-    loss = cross_entropy(logits, y[:8])
-    loss.label = "loss"
+    def step_loss() -> Tensor:
+        """A fresh graph of one step on 8 samples: each consumer gets its own, since a
+        backward pass may free the graph it walked."""
+        x = Tensor(X[:8], label="x (8 samples)")
+        logits = model(x)
+        logits.label = "logits"
+        loss = cross_entropy(logits, y[:8])
+        loss.label = "loss"
+        return loss
+
     written: list[Path] = []
     try:
         from . import viz
@@ -152,35 +157,35 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
         say("note: skipped graph.svg (tinygrad_memo.viz is not available)")
     else:
         title = f"one training step of {model!r}: gradient flow"
-        written.append(Path(viz.draw(loss, out / "graph.svg", format="svg", title=title)))
+        written.append(Path(viz.draw(step_loss(), out / "graph.svg", format="svg", title=title)))
     try:
         from . import memo
     except ImportError:
         say("note: skipped memo.txt (tinygrad_memo.memo is not available)")
     else:
         report = out / "memo.txt"
-        report.write_text(memo_report(memo, model, loss))
+        report.write_text(memo_report(memo, model, step_loss))
         written.append(report)
     return written
 
 
-def memo_report(memo: Any, model: MLP, loss: Tensor) -> str:
+def memo_report(memo: Any, model: MLP, step_loss: Callable[[], Tensor]) -> str:
     """Nodes, edges, and the chain rule's cost with and without the memo, for one step."""
     params = model.parameters()
-    nodes = len(toposort(loss))
-    cost = memo.backprop_cost(loss)
-    paths = memo.count_paths(loss, params)
+    nodes = len(toposort(step_loss()))
+    cost = memo.backprop_cost(step_loss())
+    paths = memo.count_paths(step_loss(), params)
     lines = [f"Memoization report: one training step of {model!r}, batch of 8",
              f"graph: {nodes} nodes, {cost} edges, {len(params)} parameter tensors",
              f"memoized backprop: {cost} local-derivative evaluations (one per edge)",
              f"paths from the loss to the parameters: {paths:,}"]
     if paths <= memo.DEFAULT_MAX_PATHS:
-        naive, evaluations = memo.path_grad(loss, params)
-        exact = grad(loss, params)
+        naive, evaluations = memo.path_grad(step_loss(), params)
+        exact = grad(step_loss(), params)
         diff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
                    for a, b in zip(naive, exact))
         lines += [f"naive chain rule (path by path): {evaluations:,} local-derivative "
                   f"evaluations, {evaluations / cost:.1f}x backprop's",
                   f"both give the same gradients: largest difference {diff:.2g}"]
-    lines.append(f"memory the memo holds: {memo.memo_bytes(loss):,} bytes of gradients")
+    lines.append(f"memory the memo holds: {memo.memo_bytes(step_loss()):,} bytes of gradients")
     return "\n".join(lines) + "\n"
