@@ -28,6 +28,11 @@ def _value(data: float, op: Op, parents: tuple, ctx: Any = None) -> "Value":
 
 def _lift(x: Any) -> "Value":
     """A Python number on the other side of an operator becomes a constant leaf."""
+    if x.__class__ is float or x.__class__ is int:  # the common case, without ABC checks
+        v = _new(Value)
+        v.data, v.grad, v.label = float(x), 0.0, None
+        v._op, v._parents, v._ctx = None, (), None
+        return v
     if isinstance(x, numbers.Real):
         return Value(x)
     return NotImplemented
@@ -42,7 +47,7 @@ class Value(Node):
     shape = ()             # lets the broadcasting helpers treat a Value as a 0-d array
 
     def __init__(self, data: float, label: str | None = None) -> None:
-        if not isinstance(data, numbers.Real):
+        if data.__class__ is not float and not isinstance(data, numbers.Real):
             raise TypeError(f"Value: data must be a real number, got {type(data).__name__}")
         self.data = float(data)
         self.grad: Any = 0.0
