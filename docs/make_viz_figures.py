@@ -26,13 +26,19 @@ def moons_step():
 
 
 FIGURES = {  # file -> (build the root, to_dot arguments)
-    "viz_neuron.svg": (graph_cmd.neuron, dict(title="micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b)")),
-    "viz_diamond.svg": (graph_cmd.diamond, dict(title="x reaches z by four paths; its grad is the sum of its edges")),
-    "viz_fib.svg": (graph_cmd.fib, dict(title="F8 = F7 + F6 = ...: the gradients are Fibonacci numbers too")),
-    "viz_mlp.svg": (graph_cmd.mlp, dict(rankdir="TB", title="Tensor MLP 2-8-8-2, cross-entropy on 16 points")),
-    "viz_pathologies.svg": (graph_cmd.pathologies, dict(title="dead ReLU (orange) and an infinite gradient (red)")),
-    "viz_moons_layers.svg": (moons_step, dict(group_by="layer", title="one step of micrograd's moons demo "
-                                              "(2-16-16-1, 100 points): one box per layer")),
+    "viz_neuron.svg": (graph_cmd.neuron, dict(
+        title="micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b)")),
+    "viz_diamond.svg": (graph_cmd.diamond, dict(
+        title="x reaches z by four paths; its grad is the sum of its edges")),
+    "viz_fib.svg": (graph_cmd.fib, dict(
+        title="F8 = F7 + F6 = ...: the gradients are Fibonacci numbers too")),
+    "viz_mlp.svg": (graph_cmd.mlp, dict(
+        rankdir="TB", title="Tensor MLP 2-8-8-2, cross-entropy on 16 points")),
+    "viz_pathologies.svg": (graph_cmd.pathologies, dict(
+        title="dead ReLU (orange) and an infinite gradient (red)")),
+    "viz_moons_layers.svg": (moons_step, dict(
+        group_by="layer",
+        title="one step of micrograd's moons demo (2-16-16-1, 100 points): one box per layer")),
 }
 
 

@@ -281,6 +281,12 @@ def test_jupyter_display_without_system_graphviz():
     assert g._repr_mimebundle_(include=["text/html"]) == {}
 
 
+def test_graph_draws_itself(tmp_path):
+    g = viz.to_dot(graph_cmd.fib(5), rankdir="TB", legend=False)
+    path = g.draw(tmp_path / "fib.svg")
+    assert "grad 5" in svg_texts(open(path, "rb").read())   # dF5/dF1 = F5
+
+
 # -- the command -----------------------------------------------------------------------------------------
 
 

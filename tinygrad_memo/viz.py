@@ -73,7 +73,6 @@ _KIND_NAME = {"param": "leaf / parameter", "value": "intermediate",
 _OP_SYMBOL = {"add": "+", "sub": "-", "mul": "\u00d7", "div": "/", "matmul": "@", "neg": "neg",
               "getitem": "index", "broadcast_to": "broadcast"}
 _MAX_LABEL = 40        # characters of a label shown before an ellipsis
-_ZERO_STATE, _NAN_STATE = 0.0, math.nan
 
 
 class GraphTooLargeError(ValueError):
@@ -90,7 +89,8 @@ class GradientGraph(graphviz.Digraph):
     Why a subclass: graphviz's own ``_repr_mimebundle_``, ``.pipe`` and ``.render`` need the
     ``dot`` program. This class keeps everything a Digraph offers (``.source``, ``.node``,
     ``.edge``, ``.attr``) and adds rendering through `tinygrad_memo.render`, so a notebook
-    shows the graph inline on any machine and ``.svg()`` / ``.save(path)`` always work.
+    shows the graph inline on any machine and ``.svg()`` / ``.draw(path)`` always work.
+    (``.pipe()`` and ``.render()`` are graphviz's own and still need the ``dot`` program.)
     """
 
     def svg(self) -> str:
@@ -98,10 +98,8 @@ class GradientGraph(graphviz.Digraph):
         from .render import render
         return render(self.source, "svg").decode("utf-8")
 
-    def save(self, path: str | os.PathLike | None = None, format: str | None = None) -> str:  # type: ignore[override]
-        """Write the picture to ``path`` (format from ``format`` or the file suffix); return the path."""
-        if path is None:
-            raise TypeError("save: pass the path to write, e.g. graph.save('graph.svg')")
+    def draw(self, path: str | os.PathLike, format: str | None = None) -> str:
+        """Write the picture to ``path`` (format from ``format`` or the file suffix); see `draw`."""
         return draw(self, path, format=format)
 
     def _repr_svg_(self) -> str:
