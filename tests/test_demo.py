@@ -84,6 +84,7 @@ def test_without_matplotlib_the_pictures_are_skipped_with_a_note(tmp_path, capsy
     (["--lr", "-1"], "--lr must be a positive number, got -1.0"),
     (["--lr", "nan"], "--lr must be a positive number, got nan"),
     (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+    (["--seed", "-3"], "--seed must be >= 0, got -3"),
 ])
 def test_bad_values_exit_2_with_one_line(tmp_path, capsys, argv, message):
     rc, out, err = demo(capsys, *argv, "--out", str(tmp_path))
@@ -95,6 +96,8 @@ def test_out_that_is_a_file_exits_2(tmp_path, capsys):
     (tmp_path / "f").write_text("x")
     rc, _, err = demo(capsys, "--out", str(tmp_path / "f"))
     assert rc == 2 and "exists and is not a folder" in err and err.count("\n") == 1
+    rc, _, err = demo(capsys, "--out", str(tmp_path / "f" / "below"))
+    assert rc == 2 and "cannot create the folder" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("argv", [["--dataset", "mnist"], ["--epochs", "many"], ["--bogus"]])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,9 +76,15 @@ def _settings(args: argparse.Namespace) -> tuple[Setup, Path]:
         raise UsageError(f"--lr must be a positive number, got {lr}")
     if batch < 1:
         raise UsageError(f"--batch-size must be >= 1, got {batch}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # now, not after training: fail fast
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     return Setup(base.n, base.hidden, epochs, lr, batch), out
 
 
@@ -106,7 +111,6 @@ def run(args: argparse.Namespace) -> int:
     test_loss, test_acc = evaluate(model, X_test, y_test)
     seconds = time.perf_counter() - start
 
-    out.mkdir(parents=True, exist_ok=True)
     written = [model.save(out / "model.npz")]
     written += _pictures(model, history, X_train, y_train, args.dataset, out, say)
     # ---- contributions of the other modules: graph picture and memoization report ----
