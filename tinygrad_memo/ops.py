@@ -36,6 +36,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if 1 not in shape:  # only leading axes were added (a bias, say): one sum, no reshape
+        return g.sum(axis=tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     if axes:
@@ -199,7 +201,11 @@ abs_ = Op("abs", scalar=abs, array=np.abs, vjps=(
 # -- reductions (ctx = (axis tuple or None, keepdims)) ----------------------------------
 
 sum_ = Op("sum", array=lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), vjps=(
-    lambda g, out, ctx, x: expand(g, x, ctx),))
+    lambda g, out, ctx, x: expand(g, x, ctx[:2]),))
+
+# the mean is the sum times 1/count, in one node (ctx = (axis, keepdims, 1/count))
+mean = Op("mean", array=lambda x, axis, keepdims, scale: x.sum(axis=axis, keepdims=keepdims) * scale,
+          vjps=(lambda g, out, ctx, x: expand(g * ctx[2], x, ctx[:2]),))
 
 
 def _max_vjp(g: Any, out: Any, ctx: tuple, x: Any) -> Any:

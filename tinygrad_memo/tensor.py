@@ -5,6 +5,7 @@ rules live in `ops`. Only tensors that need a gradient record a graph.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Iterator, Sequence
 
@@ -207,8 +208,12 @@ class Tensor(Node):
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
         axes = _normalize_axis(axis, self.ndim, "mean")
-        count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
-        return self.sum(axes, keepdims) * (1.0 / count) if count else self.sum(axes, keepdims) / 0.0
+        count = self.size if axes is None else math.prod([self.shape[a] for a in axes])
+        if not count:
+            return self.sum(axes, keepdims) / 0.0
+        scale = np.asarray(1.0 / count, dtype=self.dtype if self.dtype.kind == "f" else None)
+        return _tensor(ops.mean.array(self.data, axes, keepdims, scale), ops.mean, (self,),
+                       (axes, keepdims, scale))
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
         """The largest elements; ties share the gradient evenly (each gets g / count)."""
