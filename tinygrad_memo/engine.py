@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Sequence
 
+from .hooks import HOOKS, RemovableHandle, register as _register_hook, run_hooks
+
 
 class Op:
     """A primitive: its forward on raw numbers and one vector-Jacobian product per input.
@@ -44,15 +46,62 @@ class Node:
     def is_leaf(self) -> bool:
         return self._op is None
 
-    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
-        """Add d(self)/d(node) into ``.grad`` of every node self depends on (see `backprop`)."""
-        backprop(self, self._seed(grad, create_graph), create_graph)
+    def backward(self, grad: Any = None, create_graph: bool = False,
+                 retain_graph: bool | None = None) -> None:
+        """Add d(self)/d(node) into ``.grad`` of every node self depends on (see `backprop`).
+
+        ``retain_graph=False`` frees the graph on the way (default: `RETAIN_GRAPH_DEFAULT`).
+        """
+        backprop(self, self._seed(grad, create_graph), create_graph,
+                 retain_graph=RETAIN_GRAPH_DEFAULT if retain_graph is None else retain_graph)
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` with this node's final gradient in every backward pass; a
+        non-None return replaces it, for ``.grad`` and for everything below this node.
+        Returns a handle whose ``.remove()`` unregisters the hook."""
+        return _register_hook(self, hook)
+
+
+# What backward() and grad() do with the graph when retain_graph is not given. True keeps
+# it, as micrograd does: it can be drawn, walked by memo.path_grad, differentiated again.
+# False is PyTorch's default: each node lets go of its inputs once its gradient is passed
+# on, so memory is released during backward and a second backward raises GraphFreedError.
+# create_graph=True always keeps the graph (the new gradients refer to it).
+RETAIN_GRAPH_DEFAULT = True
+
+
+class GraphFreedError(RuntimeError):
+    """Backward (or a walk) reached a part of a graph that an earlier backward freed."""
+
+
+class _Freed:
+    """A node's ``_parents`` after backward has freed them: any walk through it raises."""
+
+    __slots__ = ()
+
+    def _raise(self, *args: Any) -> Any:
+        raise GraphFreedError(
+            "Trying to backward through the graph a second time (or to walk a graph after "
+            "backward freed it): backward() and grad() free each node's inputs once its "
+            "gradient has been passed on, to save memory, when retain_graph=False. Pass "
+            "retain_graph=True to the first backward()/grad() to keep the graph for a second "
+            "pass or for drawing it.")
+
+    __iter__ = __len__ = __getitem__ = _raise
+
+    def __repr__(self) -> str:
+        return "<inputs freed by backward>"
+
+
+FREED = _Freed()
 
 
 class _GradMode:
-    """Whether ops record a graph; `no_grad` switches it off, op constructors read it."""
+    """Whether ops record a graph; `no_grad` switches it off, op constructors read it.
+    ``anomaly``: `detect_anomaly` is on (constructors record their stack, backward checks)."""
 
-    enabled = True
+    def __init__(self) -> None:
+        self.enabled, self.anomaly = True, False  # instance attributes: the fastest lookup
 
 
 grad_mode = _GradMode()
@@ -103,7 +152,7 @@ def toposort(root: Node) -> list[Node]:
 
 def backprop(root: Node, seed: Any, create_graph: bool = False,
              wanted: Sequence[Node] = (), accumulate: bool = True,
-             stats: dict[str, int] | None = None) -> dict[Node, Any]:
+             stats: dict[str, int] | None = None, retain_graph: bool = True) -> dict[Node, Any]:
     """The memo loop: d(root)/d(node) for every node below root, each computed once.
 
     ``memo[node]`` gathers the gradient arriving along every path through ``node``. Walking
@@ -112,16 +161,29 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     (one vjp per edge), then dropped. With ``accumulate`` the final gradient is added into
     ``.grad`` of every node that keeps one; the gradients of ``wanted`` nodes are returned.
     ``stats``, if given, receives the number of nodes and of local derivatives evaluated.
+
+    Without ``retain_graph`` (and ``create_graph``) each node also lets go of its inputs
+    once it has passed its gradient on, and is dropped from ``order``: what is no longer
+    needed dies during backward, so memory shrinks to the frontier still to be processed.
+    Hooks (`Node.register_hook`) see each final gradient; `detect_anomaly` checks each local.
     """
     memo: dict[Node, Any] = {root: seed}
     found: dict[Node, Any] = {}
     keep = set(wanted)
     order = toposort(root)
+    n_nodes = len(order)
+    free = not (retain_graph or create_graph)
+    hooked = bool(HOOKS)  # looked at once per backward: no hooks, no per-node cost
+    check = None
+    if grad_mode.anomaly:
+        from .anomaly import check_gradient as check
     evaluations = 0
-    for node in reversed(order):
+    for node in _drain(order) if free else reversed(order):  # reverse topological order
         g = memo.pop(node, None)
         if g is None:  # no path carried a gradient here (e.g. only through integer indices)
             continue
+        if hooked:
+            g = run_hooks(node, g)
         if keep and node in keep:
             found[node] = g
         if accumulate and node._keeps_grad:
@@ -136,15 +198,27 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
         else:
             out, inputs = node.data, [p.data for p in parents]
         ctx = node._ctx
+        if free:
+            node._parents, node._ctx = FREED, None
         for parent, vjp in zip(parents, op.vjps):
             if parent.requires_grad:
                 local = vjp(g, out, ctx, *inputs)
+                if check is not None:
+                    check(local, node, vjp, parents)
                 evaluations += 1
                 prev = memo.get(parent)
                 memo[parent] = local if prev is None else prev + local
     if stats is not None:
-        stats.update(nodes=len(order), evaluations=evaluations)
+        stats.update(nodes=n_nodes, evaluations=evaluations)
     return found
+
+
+def _drain(order: list[Node]) -> Iterable[Node]:
+    """``reversed(order)``, but each node leaves the list as it is yielded: once backward
+    has freed it, nothing holds it any more and it dies at once (not at the end)."""
+    pop = order.pop
+    while order:
+        yield pop()
 
 
 def check_inputs(inputs: Node | Iterable[Node]) -> list[Node]:
@@ -160,16 +234,18 @@ def check_inputs(inputs: Node | Iterable[Node]) -> list[Node]:
 
 
 def grad(output: Node, inputs: Node | Iterable[Node], grad_output: Any = None,
-         create_graph: bool = False) -> list[Any]:
+         create_graph: bool = False, retain_graph: bool | None = None) -> list[Any]:
     """Gradients of ``output`` with respect to each of ``inputs``; no ``.grad`` is touched.
 
     With ``create_graph=True`` the gradients are nodes with their own graph, so they can be
     differentiated again (second derivatives, Hessian-vector products).
-    An input that ``output`` does not depend on gets a zero gradient.
+    An input that ``output`` does not depend on gets a zero gradient. ``retain_graph=False``
+    frees the graph on the way (default: `RETAIN_GRAPH_DEFAULT`).
     """
     if not isinstance(output, Node):
         raise TypeError(f"grad: output is {type(output).__name__}, expected a Value or Tensor")
     items = check_inputs(inputs)
     seed = output._seed(grad_output, create_graph)
-    found = backprop(output, seed, create_graph, items, accumulate=False)
+    found = backprop(output, seed, create_graph, items, accumulate=False,
+                     retain_graph=RETAIN_GRAPH_DEFAULT if retain_graph is None else retain_graph)
     return [found[x] if x in found else x._zero_grad_like(create_graph) for x in items]

@@ -12,6 +12,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import ops
+from .anomaly import record_creation
 from .engine import Node, Op, grad_mode
 
 _new = object.__new__
@@ -27,6 +28,8 @@ def _tensor(data: Any, op: Op, parents: tuple, ctx: Any = None) -> "Tensor":
         for p in parents:
             if p.requires_grad:
                 t._op, t._parents, t._ctx, t.requires_grad = op, parents, ctx, True
+                if grad_mode.anomaly:  # detect_anomaly(): remember where the node was made
+                    record_creation(t)
                 return t
     t._op, t._parents, t._ctx, t.requires_grad = None, (), None, False
     return t

@@ -10,6 +10,7 @@ import numbers
 from typing import Any
 
 from . import ops
+from .anomaly import record_creation
 from .engine import Node, Op, grad_mode
 
 _new = object.__new__
@@ -21,6 +22,8 @@ def _value(data: float, op: Op, parents: tuple, ctx: Any = None) -> "Value":
     v.data, v.grad, v.label = data, 0.0, None
     if grad_mode.enabled:
         v._op, v._parents, v._ctx = op, parents, ctx
+        if grad_mode.anomaly:  # detect_anomaly(): remember where the node was made
+            record_creation(v)
     else:
         v._op, v._parents, v._ctx = None, (), None
     return v
