@@ -192,15 +192,26 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
         op = node._op
         if op is None:
             continue
-        parents = node._parents
-        if create_graph:
-            out, inputs = node, parents
-        else:
-            out, inputs = node.data, [p.data for p in parents]
-        ctx = node._ctx
+        parents, ctx, vjps = node._parents, node._ctx, op.vjps
         if free:
             node._parents, node._ctx = FREED, None
-        for parent, vjp in zip(parents, op.vjps):
+        out = node if create_graph else node.data
+        if len(parents) == 2 and check is None:  # a binary op: the loop below, unrolled
+            a, b = parents                       # (no zip, no list, no *args: the hot path)
+            x, y = (a, b) if create_graph else (a.data, b.data)
+            if a.requires_grad:
+                local = vjps[0](g, out, ctx, x, y)
+                evaluations += 1
+                prev = memo.get(a)
+                memo[a] = local if prev is None else prev + local
+            if b.requires_grad:
+                local = vjps[1](g, out, ctx, x, y)
+                evaluations += 1
+                prev = memo.get(b)
+                memo[b] = local if prev is None else prev + local
+            continue
+        inputs = parents if create_graph else [p.data for p in parents]
+        for parent, vjp in zip(parents, vjps):
             if parent.requires_grad:
                 local = vjp(g, out, ctx, *inputs)
                 if check is not None:
