@@ -54,6 +54,8 @@ def _normalize_axis(axis: Axis, ndim: int, what: str) -> tuple[int, ...] | None:
     """An int or tuple axis as a sorted tuple of non-negative ints (None means all axes)."""
     if axis is None:
         return None
+    if axis.__class__ is int and -ndim <= axis < max(ndim, 1):  # the common case, quickly
+        return (axis % max(ndim, 1),)
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     out = []
     for a in axes:
@@ -67,21 +69,27 @@ def _normalize_axis(axis: Axis, ndim: int, what: str) -> tuple[int, ...] | None:
 
 def _index_repeats(index: Any) -> bool:
     """Whether ``x[index]`` may pick an element twice (then the gradient must accumulate)."""
-    items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, np.ndarray) and i.dtype != bool for i in items)
+    for i in index if isinstance(index, tuple) else (index,):
+        if isinstance(i, np.ndarray) and i.dtype.kind != "b":
+            return True
+    return False
 
 
 def _clean_index(index: Any) -> Any:
     """Tensors and lists inside an index become arrays, so NumPy reads them as fancy indices."""
-    def one(i: Any) -> Any:
-        if isinstance(i, Tensor):
-            i = i.data
-        if isinstance(i, (list, np.ndarray)):
-            i = np.asarray(i)
-            if i.dtype.kind == "f":
-                raise IndexError(f"index arrays must be integers or booleans, got {i.dtype}")
-        return i
-    return tuple(one(i) for i in index) if isinstance(index, tuple) else one(index)
+    if isinstance(index, tuple):
+        return tuple([_clean_index_item(i) for i in index])
+    return _clean_index_item(index)
+
+
+def _clean_index_item(i: Any) -> Any:
+    if isinstance(i, Tensor):
+        i = i.data
+    if isinstance(i, (list, np.ndarray)):
+        i = np.asarray(i)
+        if i.dtype.kind == "f":
+            raise IndexError(f"index arrays must be integers or booleans, got {i.dtype}")
+    return i
 
 
 class Tensor(Node):
