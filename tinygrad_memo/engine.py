@@ -146,7 +146,11 @@ def toposort(root: Node) -> list[Node]:
             push(None)
             for parent in node._parents:
                 if parent not in seen and parent.requires_grad:
-                    push(parent)
+                    if parent._op is None:  # a leaf has no inputs: it is done at once
+                        visit(parent)
+                        done(parent)
+                    else:
+                        push(parent)
     return order
 
 
