@@ -38,3 +38,9 @@ def test_memory_worker_counts_weights_activations_and_gradients():
     assert out["weights"] == out["gradients"] > 0 and out["activations"] > 0
     assert out["peak_total"] >= out["weights"]
     assert np.isfinite(out["ratio"])
+
+
+def test_tensor_worker_times_one_framework_alone():
+    out = bench.worker_tensor(bench.OURS, ["mlp", "ops"], [4], sample_s=0.001, samples=1)
+    assert set(out) == {"mlp@4", "loss@4", "ops:tinygrad_memo", "broadcast:tinygrad_memo"}
+    assert out["loss@4"] > 0

@@ -86,37 +86,19 @@ class Samples:
         return min(self.times)
 
 
-def interleaved(cases: dict[str, Callable[[], Any]], rounds: int, sample_s: float,
-                progress: "Progress | None" = None) -> dict[str, Samples]:
-    """Time every case, round after round, each round running the cases in turn.
-
-    Each case is first called once (warm-up) and timed to choose how many calls make one
-    sample of about ``sample_s`` seconds; a sample is the mean time per call.
-    """
-    number = {}
-    for name, fn in cases.items():
-        t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        number[name] = max(1, min(10_000, int(sample_s / max(dt, 1e-9))))
-    out = {name: Samples() for name in cases}
-    for r in range(rounds):
-        for name, fn in cases.items():
-            if progress:
-                progress.tick(f"{name} (round {r + 1}/{rounds})")
-            n = number[name]
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            out[name].times.append((time.perf_counter() - t0) / n)
-    return out
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+WORKER_THREADS = [1]  # BLAS / OpenMP threads in worker processes (set by --threads)
 
 
 def run_worker(job: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run ``job`` in a fresh interpreter; its last stdout line is the JSON result."""
+    """Run ``job`` in a fresh interpreter; its last stdout line is the JSON result.
+
+    The worker's BLAS and OpenMP pools get ``WORKER_THREADS`` threads (PyTorch the same).
+    """
     cmd = [sys.executable, "-m", "tinygrad_memo.bench", "worker", job, json.dumps(args)]
+    env = dict(os.environ, **{v: str(WORKER_THREADS[0]) for v in THREAD_VARS})
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout:.0f} s"}
     if proc.returncode != 0:
@@ -469,11 +451,14 @@ def _mlp_weights(sizes: list[int], seed: int = 0) -> list[np.ndarray]:
     return out
 
 
-def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01) -> dict[str, Callable[[], float]]:
+def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
+              only: str | None = None) -> dict[str, Callable[[], float]]:
     """One SGD step (ReLU MLP, mean cross-entropy) per available framework, same weights.
 
     Each returns the step's loss; every framework starts from a copy of the same weights.
+    ``only`` builds just that framework (and imports no other).
     """
+    want = lambda name: only is None or only == name  # noqa: E731
     rng = np.random.default_rng(1)
     X = rng.normal(size=(batch, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], size=batch)
@@ -507,7 +492,8 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01) -> dict[str, Calla
             W[i] -= lr * gw
             W[i + 1] -= lr * gb
         return float(loss)
-    steps[FLOOR] = floor
+    if want(FLOOR):
+        steps[FLOOR] = floor
 
     from .tensor import Tensor
     P = [Tensor(w.copy(), requires_grad=True) for w in w0]
@@ -524,9 +510,10 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01) -> dict[str, Calla
             p.data -= lr * p.grad
             p.grad = None
         return loss.item()
-    steps[OURS] = ours
+    if want(OURS):
+        steps[OURS] = ours
 
-    torch = setup_torch()
+    torch = setup_torch() if want("torch") else None
     if torch is not None:
         TP = [torch.tensor(w, requires_grad=True) for w in w0]
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
@@ -545,7 +532,7 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01) -> dict[str, Calla
             return loss.item()
         steps["torch"] = torch_step
 
-    if peer("autograd") is not None:
+    if want("autograd") and peer("autograd") is not None:
         import autograd.numpy as anp
         from autograd import value_and_grad
         from autograd.scipy.special import logsumexp
@@ -567,7 +554,7 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01) -> dict[str, Calla
             return float(loss)
         steps["autograd"] = autograd_step
 
-    if peer("mygrad") is not None:
+    if want("mygrad") and peer("mygrad") is not None:
         import mygrad as mg
         MW = [mg.tensor(w.copy()) for w in w0]
 
@@ -584,36 +571,11 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01) -> dict[str, Calla
     return steps
 
 
-def bench_mlp(cfg: "Config", progress: Progress) -> list[Table]:
-    progress.start("tensor MLP step")
-    sizes = [64, 128, 128, 10]
-    t = Table("Tensor MLP step: float32 64-128-128-10, ReLU, cross-entropy, SGD (fwd+bwd+update)",
-              ["batch", "framework", "median µs", "min µs", "vs floor (median)", "vs floor (min)"])
-    t.notes.append("same initial weights and batch for all; first-step losses compared below")
-    for batch in cfg.batches:
-        steps = mlp_steps(sizes, batch)
-        losses = {name: fn() for name, fn in mlp_steps(sizes, batch).items()}
-        ref = losses[FLOOR]
-        bad = {k: v for k, v in losses.items() if not abs(v - ref) <= 1e-4 * max(1.0, abs(ref))}
-        t.notes.append(f"batch {batch}: first-step loss {ref:.6f} "
-                       + ("(all agree to 1e-4)" if not bad else f"DIFFERENT: {bad}"))
-        progress.tick(f"batch {batch}")
-        res = interleaved(steps, cfg.rounds, cfg.sample_s, progress)
-        fl = res[FLOOR]
-        for name, s in res.items():
-            t.rows.append([str(batch), name, us(s.median), us(s.min), ratio(s.median, fl.median),
-                           ratio(s.min, fl.min)])
-            t.data[f"{name}@{batch}"] = {"median_s": s.median, "min_s": s.min,
-                                         "ratio_median": s.median / fl.median,
-                                         "ratio_min": s.min / fl.min}
-    t.notes += missing_note([p for p in ("torch", "autograd", "mygrad") if not peer(p)])
-    return [t]
-
-
 # -- workload 4: per-op overhead, and broadcast add + sum ----------------------------------
 
 
-def op_chain_cases(n_ops: int = 1000, shape: tuple[int, ...] = (8,)) -> dict[str, Callable]:
+def op_chain_cases(n_ops: int = 1000, shape: tuple[int, ...] = (8,),
+                   only: str | None = None) -> dict[str, Callable]:
     """fwd+bwd of ``n_ops`` elementwise ops cycling through x*c, x+b, tanh(x), x*w.
 
     ``b`` and ``w`` are leaves that need a gradient (each used n_ops/4 times, so their
@@ -630,7 +592,9 @@ def op_chain_cases(n_ops: int = 1000, shape: tuple[int, ...] = (8,)) -> dict[str
             k = i & 3
             y = y * c if k == 0 else y + b0 if k == 1 else np.tanh(y) if k == 2 else y * w0
         return y.sum()
-    cases["numpy forward only"] = numpy_fwd
+    want = lambda name: only is None or only == name  # noqa: E731
+    if want(FLOOR):
+        cases["numpy forward only"] = numpy_fwd
 
     from .tensor import Tensor
     x, b, w = Tensor(x0, requires_grad=True), Tensor(b0, requires_grad=True), Tensor(w0, requires_grad=True)
@@ -642,9 +606,10 @@ def op_chain_cases(n_ops: int = 1000, shape: tuple[int, ...] = (8,)) -> dict[str
             y = y * c if k == 0 else y + b if k == 1 else y.tanh() if k == 2 else y * w
         y.sum().backward()
         x.grad = b.grad = w.grad = None
-    cases[OURS] = ours
+    if want(OURS):
+        cases[OURS] = ours
 
-    torch = setup_torch()
+    torch = setup_torch() if want("torch") else None
     if torch is not None:
         tx, tb, tw = (torch.tensor(a, requires_grad=True) for a in (x0, b0, w0))
 
@@ -657,7 +622,7 @@ def op_chain_cases(n_ops: int = 1000, shape: tuple[int, ...] = (8,)) -> dict[str
             tx.grad = tb.grad = tw.grad = None
         cases["torch"] = torch_chain
 
-    if peer("autograd") is not None:
+    if want("autograd") and peer("autograd") is not None:
         import autograd.numpy as anp
         from autograd import grad as agrad
 
@@ -670,7 +635,7 @@ def op_chain_cases(n_ops: int = 1000, shape: tuple[int, ...] = (8,)) -> dict[str
         g = agrad(f)
         cases["autograd"] = lambda: g([x0, b0, w0])
 
-    if peer("mygrad") is not None:
+    if want("mygrad") and peer("mygrad") is not None:
         import mygrad as mg
         mx, mb, mw = (mg.tensor(a) for a in (x0, b0, w0))
 
@@ -684,8 +649,10 @@ def op_chain_cases(n_ops: int = 1000, shape: tuple[int, ...] = (8,)) -> dict[str
     return cases
 
 
-def broadcast_cases(shape: tuple[int, int] = (256, 512)) -> dict[str, Callable]:
+def broadcast_cases(shape: tuple[int, int] = (256, 512),
+                    only: str | None = None) -> dict[str, Callable]:
     """``(x + b).sum()`` with x (m, n) and b (n,) both needing gradients: fwd + bwd."""
+    want = lambda name: only is None or only == name  # noqa: E731
     rng = np.random.default_rng(3)
     x0 = rng.normal(size=shape).astype(np.float32)
     b0 = rng.normal(size=shape[1:]).astype(np.float32)
@@ -697,7 +664,8 @@ def broadcast_cases(shape: tuple[int, int] = (256, 512)) -> dict[str, Callable]:
         g = np.ones_like(out)          # d sum / d out
         gx, gb = g, g.sum(axis=0)      # add: x's shape matches, b's is summed back
         return s, gx, gb
-    cases[FLOOR] = floor
+    if want(FLOOR):
+        cases[FLOOR] = floor
 
     from .tensor import Tensor
     x, b = Tensor(x0, requires_grad=True), Tensor(b0, requires_grad=True)
@@ -705,9 +673,10 @@ def broadcast_cases(shape: tuple[int, int] = (256, 512)) -> dict[str, Callable]:
     def ours() -> Any:
         (x + b).sum().backward()
         x.grad = b.grad = None
-    cases[OURS] = ours
+    if want(OURS):
+        cases[OURS] = ours
 
-    torch = setup_torch()
+    torch = setup_torch() if want("torch") else None
     if torch is not None:
         tx, tb = torch.tensor(x0, requires_grad=True), torch.tensor(b0, requires_grad=True)
 
@@ -716,45 +685,139 @@ def broadcast_cases(shape: tuple[int, int] = (256, 512)) -> dict[str, Callable]:
             tx.grad = tb.grad = None
         cases["torch"] = torch_bc
 
-    if peer("autograd") is not None:
+    if want("autograd") and peer("autograd") is not None:
         import autograd.numpy as anp
         from autograd import grad as agrad
         g = agrad(lambda a: anp.sum(a[0] + a[1]))
         cases["autograd"] = lambda: g([x0, b0])
 
-    if peer("mygrad") is not None:
+    if want("mygrad") and peer("mygrad") is not None:
         import mygrad as mg
         mx, mb = mg.tensor(x0), mg.tensor(b0)
         cases["mygrad"] = lambda: mg.sum(mx + mb).backward()
     return cases
 
 
-def bench_ops(cfg: "Config", progress: Progress) -> list[Table]:
-    progress.start("per-op overhead, shape (8,)")
-    n_ops = 1000
-    res = interleaved(op_chain_cases(n_ops), cfg.rounds, cfg.sample_s, progress)
-    np_fwd = res["numpy forward only"]
-    tp = res.get("torch")
-    t = Table(f"Per-op overhead: {n_ops:,}-op elementwise chain on shape (8,), forward+backward",
-              ["framework", "median µs/op", "min µs/op", "vs NumPy forward", "vs torch"])
-    for name, s in res.items():
-        t.rows.append([name, us(s.median / n_ops), us(s.min / n_ops), ratio(s.median, np_fwd.median),
-                       ratio(s.median, tp.median) if tp else "-"])
-        t.data[name] = {"us_per_op": s.median / n_ops * 1e6, "min_us_per_op": s.min / n_ops * 1e6}
-    t.notes.append("ops cycle through y*1.0001, y+b, tanh(y), y*w; b and w need gradients")
-    t.notes += missing_note([p for p in ("torch", "autograd", "mygrad") if not peer(p)])
+MLP_SIZES = [64, 128, 128, 10]
+N_OPS = 1000
+BROADCAST_SHAPE = (256, 512)
+TENSOR_FWS = [FLOOR, OURS, "torch", "autograd", "mygrad"]
 
-    progress.start("broadcast add + sum")
-    shape = (256, 512)
-    res = interleaved(broadcast_cases(shape), cfg.rounds, cfg.sample_s, progress)
-    fl = res[FLOOR]
-    bt = Table(f"Broadcast add + sum: (x{shape} + b({shape[1]},)).sum(), forward+backward, float32",
-               ["framework", "median µs", "min µs", "vs floor (median)", "vs floor (min)"])
-    for name, s in res.items():
-        bt.rows.append([name, us(s.median), us(s.min), ratio(s.median, fl.median), ratio(s.min, fl.min)])
-        bt.data[name] = {"median_s": s.median, "min_s": s.min, "ratio_median": s.median / fl.median}
-    bt.notes += missing_note([p for p in ("torch", "autograd", "mygrad") if not peer(p)])
-    return [t, bt]
+
+def _time_calls(fn: Callable[[], Any], sample_s: float, samples: int) -> list[float]:
+    """Seconds per call: one warm-up call, then ``samples`` samples of about ``sample_s``."""
+    t0 = time.perf_counter()
+    fn()
+    number = max(1, min(10_000, int(sample_s / max(time.perf_counter() - t0, 1e-9))))
+    out = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        out.append((time.perf_counter() - t0) / number)
+    return out
+
+
+def worker_tensor(fw: str, parts: list[str], batches: list[int], sample_s: float,
+                  samples: int) -> dict[str, Any]:
+    """One framework's tensor workloads, alone in this process (see `bench_tensor`)."""
+    out: dict[str, Any] = {}
+    if "mlp" in parts:
+        for batch in batches:
+            steps = mlp_steps(MLP_SIZES, batch, only=fw)
+            if fw in steps:
+                out[f"mlp@{batch}"] = _time_calls(steps[fw], sample_s, samples)
+                out[f"loss@{batch}"] = mlp_steps(MLP_SIZES, batch, only=fw)[fw]()
+    if "ops" in parts:
+        for name, fn in op_chain_cases(N_OPS, only=fw).items():
+            out[f"ops:{name}"] = _time_calls(fn, sample_s, samples)
+        for name, fn in broadcast_cases(BROADCAST_SHAPE, only=fw).items():
+            out[f"broadcast:{name}"] = _time_calls(fn, sample_s, samples)
+    return out
+
+
+def bench_tensor(cfg: "Config", progress: Progress, parts: list[str]) -> dict[str, Table]:
+    """The tensor workloads, each framework in its own process, processes interleaved.
+
+    One process per framework and round (A, B, C, A, B, C, ...): BLAS and OpenMP thread
+    pools of different frameworks in one process fight over the cores (PyTorch's spinning
+    workers slowed NumPy's BLAS, and the other way round, by up to 100x here).
+    """
+    progress.start("tensor workloads (" + ", ".join(parts) + ")")
+    fws = [fw for fw in TENSOR_FWS if fw in (FLOOR, OURS) or peer(fw)]
+    samples: dict[str, list[float]] = {}
+    losses: dict[str, float] = {}
+    for r in range(cfg.rounds):
+        for fw in fws:
+            progress.tick(f"{fw} (process {r + 1}/{cfg.rounds})")
+            o = run_worker("tensor", {"fw": fw, "parts": parts, "batches": list(cfg.batches),
+                                      "sample_s": cfg.sample_s, "samples": cfg.samples}, timeout=600)
+            if "error" in o:
+                raise RuntimeError(f"tensor worker for {fw}: {o['error']}")
+            for key, v in o.items():
+                if key.startswith("loss@"):
+                    losses[f"{fw}{key[4:]}"] = v
+                else:
+                    samples.setdefault(f"{fw}|{key}", []).extend(v)
+    S = {k: Samples(v) for k, v in samples.items()}
+    absent = missing_note([p for p in ("torch", "autograd", "mygrad") if not peer(p)])
+    how = (f"each framework in its own process, {cfg.rounds} interleaved rounds x {cfg.samples} "
+           f"samples; {WORKER_THREADS[0]} thread(s) for NumPy's BLAS and PyTorch")
+    tables: dict[str, Table] = {}
+    if "mlp" in parts:
+        t = Table("Tensor MLP step: float32 64-128-128-10, ReLU, cross-entropy, SGD (fwd+bwd+update)",
+                  ["batch", "framework", "median µs", "min µs", "vs floor (median)", "vs floor (min)"],
+                  notes=[how, "same initial weights and batch for all; first-step losses:"])
+        for batch in cfg.batches:
+            fl = S[f"{FLOOR}|mlp@{batch}"]
+            for fw in fws:
+                s = S.get(f"{fw}|mlp@{batch}")
+                if s is None:
+                    continue
+                t.rows.append([str(batch), fw, us(s.median), us(s.min), ratio(s.median, fl.median),
+                               ratio(s.min, fl.min)])
+                t.data[f"{fw}@{batch}"] = {"median_s": s.median, "min_s": s.min,
+                                           "ratio_median": s.median / fl.median,
+                                           "ratio_min": s.min / fl.min}
+            ref = losses[f"{FLOOR}@{batch}"]
+            got = {fw: losses[f"{fw}@{batch}"] for fw in fws if f"{fw}@{batch}" in losses}
+            bad = {k: v for k, v in got.items() if not abs(v - ref) <= 1e-4 * max(1.0, abs(ref))}
+            t.notes.append(f"batch {batch}: {ref:.6f} "
+                           + ("(all agree to 1e-4)" if not bad else f"DIFFERENT: {bad}"))
+        t.notes += absent
+        tables["mlp"] = t
+    if "ops" in parts:
+        np_fwd, tp = S[f"{FLOOR}|ops:numpy forward only"], S.get("torch|ops:torch")
+        t = Table(f"Per-op overhead: {N_OPS:,}-op elementwise chain on shape (8,), forward+backward",
+                  ["framework", "median µs/op", "min µs/op", "vs NumPy forward", "vs torch"],
+                  notes=[how, "ops cycle through y*1.0001, y+b, tanh(y), y*w; b and w need gradients"])
+        for fw in fws:
+            name = "numpy forward only" if fw == FLOOR else fw
+            s = S.get(f"{fw}|ops:{name}")
+            if s is None:
+                continue
+            t.rows.append([name, us(s.median / N_OPS), us(s.min / N_OPS),
+                           ratio(s.median, np_fwd.median), ratio(s.median, tp.median) if tp else "-"])
+            t.data[name] = {"us_per_op": s.median / N_OPS * 1e6,
+                            "min_us_per_op": s.min / N_OPS * 1e6}
+        t.notes += absent
+        tables["ops"] = t
+        fl = S[f"{FLOOR}|broadcast:{FLOOR}"]
+        m, n = BROADCAST_SHAPE
+        bt = Table(f"Broadcast add + sum: (x({m}, {n}) + b({n},)).sum(), forward+backward, float32",
+                   ["framework", "median µs", "min µs", "vs floor (median)", "vs floor (min)"],
+                   notes=[how])
+        for fw in fws:
+            s = S.get(f"{fw}|broadcast:{fw}")
+            if s is None:
+                continue
+            bt.rows.append([fw, us(s.median), us(s.min), ratio(s.median, fl.median),
+                            ratio(s.min, fl.min)])
+            bt.data[fw] = {"median_s": s.median, "min_s": s.min,
+                           "ratio_median": s.median / fl.median}
+        bt.notes += absent
+        tables["broadcast"] = bt
+    return tables
 
 
 # -- workload 5: memory of one deep-MLP training step --------------------------------------
@@ -865,8 +928,9 @@ def targets(tables: dict[str, Table]) -> Table:
 
 @dataclass
 class Config:
-    rounds: int = 7             # interleaved rounds for in-process workloads
+    rounds: int = 5             # interleaved rounds (one process per framework each) of tensor work
     sample_s: float = 0.05      # seconds per sample
+    samples: int = 3            # samples per process
     rounds_scalar: int = 5      # processes per scalar framework
     steps_scalar: int = 3       # timed steps per process
     nodes_points: int = 160     # moons points for the bytes-per-node graph (~100k nodes)
@@ -880,20 +944,20 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(rounds=5, sample_s=0.02, rounds_scalar=1, steps_scalar=2, nodes_points=160,
+        return cls(rounds=3, sample_s=0.02, samples=2, rounds_scalar=1, steps_scalar=2, nodes_points=160,
                    depths=(1_000, 10_000, 100_000, 1_000_000), peer_max_depth=10_000,
                    torch_max_depth=100_000, rounds_chain=1, chain_timeout=60, batches=(16, 256),
                    memory_shape=(6, 256, 128))
 
 
-WORKLOADS: dict[str, Callable[[Config, Progress], list[Table]]] = {
+WORKLOADS: dict[str, Callable[[Config, Progress], list[Table]] | None] = {
     "scalar": bench_scalar,     # tables: scalar, nodes
     "chain": bench_chain,
-    "mlp": bench_mlp,
-    "ops": bench_ops,           # tables: ops, broadcast
+    "mlp": None,                # mlp and ops share their processes: see bench_tensor
+    "ops": None,                # tables: ops, broadcast
     "memory": bench_memory,
 }
-TABLE_KEYS = {"scalar": ["scalar", "nodes"], "ops": ["ops", "broadcast"]}
+TABLE_KEYS = {"scalar": ["scalar", "nodes"]}
 
 
 def machine() -> dict[str, str]:
@@ -904,7 +968,7 @@ def machine() -> dict[str, str]:
     except (OSError, StopIteration):
         pass
     info = {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version(),
-            "numpy": np.__version__, "threads": str(threads())}
+            "numpy": np.__version__, "threads": str(WORKER_THREADS[0])}
     for p in PEERS:
         mod = peer(p)
         info[p] = getattr(mod, "__version__", "installed") if mod else "not installed"
@@ -917,12 +981,18 @@ def run_benchmarks(cfg: Config, only: list[str] | None = None, progress: Progres
     tables: dict[str, Table] = {}
     info = machine()
     print("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + "\n", file=out)
+    tensor_parts = [p for p in ("mlp", "ops") if not only or p in only]
     for name, fn in WORKLOADS.items():
         if only and name not in only:
             continue
-        got = fn(cfg, progress)
+        if fn is None:  # a tensor workload: all of them run together, at the first one
+            if name != tensor_parts[0]:
+                continue
+            got = bench_tensor(cfg, progress, tensor_parts)
+        else:
+            got = dict(zip(TABLE_KEYS.get(name, [name]), fn(cfg, progress)))
         progress.done()
-        for key, table in zip(TABLE_KEYS.get(name, [name]), got):
+        for key, table in got.items():
             tables[key] = table
             print(table.text(), file=out, flush=True)
     tt = targets(tables)
@@ -935,6 +1005,9 @@ def run_benchmarks(cfg: Config, only: list[str] | None = None, progress: Progres
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a short run (under a minute)")
     parser.add_argument("--json", metavar="FILE", help="also write every number to FILE as JSON")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="BLAS/OpenMP threads for every framework (default 1: repeatable on a "
+                             "shared machine; PyTorch gets the same)")
     parser.add_argument("--only", metavar="LIST",
                         help=f"comma-separated workloads to run, from: {', '.join(WORKLOADS)}")
 
@@ -952,6 +1025,9 @@ def run(args: argparse.Namespace) -> int:
         d = os.path.dirname(os.path.abspath(args.json))
         if not os.path.isdir(d):
             raise UsageError(f"--json: directory {d} does not exist")
+    if args.threads < 1:
+        raise UsageError(f"--threads must be >= 1, got {args.threads}")
+    WORKER_THREADS[0] = args.threads
     cfg = Config.quick() if args.quick else Config()
     tables = run_benchmarks(cfg, only)
     if args.json:
@@ -963,7 +1039,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
-    "moons": worker_moons, "nodes": worker_nodes, "chain": worker_chain, "memory": worker_memory}
+    "moons": worker_moons, "nodes": worker_nodes, "chain": worker_chain, "memory": worker_memory,
+    "tensor": worker_tensor}
 
 
 def main(argv: list[str] | None = None) -> int:
