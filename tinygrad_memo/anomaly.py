@@ -80,7 +80,8 @@ def creation_site(node: Node) -> str:
                 "run the forward pass inside the block too)")
     frames = [f for f in entry[1] if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
     frames = frames[-4:] or list(entry[1])[-4:]
-    return "".join(traceback.StackSummary.from_list(frames).format()).rstrip()
+    text = "".join(traceback.StackSummary.from_list(frames).format()).rstrip()
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def _finite(x: Any) -> bool:

@@ -8,6 +8,8 @@ from .layers import MLP, Linear
 from .losses import cross_entropy, hinge_loss, mse_loss
 from .module import Module
 from .serialize import ModelFileError, load_arrays
+from . import utils
+from .checkpoint import Checkpoint
 
 __all__ = ["Module", "Linear", "MLP", "mse_loss", "cross_entropy", "hinge_loss",
            "ModelFileError", "load_arrays", "scalar"]
