@@ -1,6 +1,6 @@
 """retain_graph: the memo's own memory. retain_graph=False frees the graph during backward
 (each node lets go of its inputs once its gradient is passed on); a second backward then
-raises GraphFreedError. The default keeps the graph (engine.RETAIN_GRAPH_DEFAULT)."""
+raises GraphFreedError. Value graphs are kept by default (micrograd), Tensor graphs freed (PyTorch)."""
 import gc
 import tracemalloc
 import weakref
@@ -27,15 +27,22 @@ def test_default_keeps_the_graph_so_backward_can_run_twice():
     y.backward()
     y.backward()                       # micrograd: gradients accumulate
     assert (a.grad, b.grad) == (8.0, 4.0)
-    assert engine.RETAIN_GRAPH_DEFAULT is True
+    assert Value.retains_graph is True
 
 
-def test_grad_keeps_the_graph_by_default_and_when_asked():
+def test_tensor_graphs_are_freed_by_default_like_pytorch():
+    assert Tensor.retains_graph is False
     x = t64([1.0, 2.0])
     y = (x * x).sum()
-    (g1,) = grad(y, [x])
-    (g2,) = grad(y, [x], retain_graph=True)
+    y.backward()
+    with pytest.raises(GraphFreedError, match="second time"):
+        y.backward()
+    z = (x * x).sum()
+    (g1,) = grad(z, [x], retain_graph=True)
+    (g2,) = grad(z, [x])
     np.testing.assert_array_equal(g1, g2)
+    with pytest.raises(GraphFreedError):
+        grad(z, [x])
 
 
 # -- retain_graph=False: freed, and a second backward says so ------------------------------
@@ -101,11 +108,10 @@ def test_create_graph_keeps_the_graph_even_with_retain_graph_false():
     assert a.grad.data == pytest.approx(12.0 + 12.0)
 
 
-def test_the_default_can_be_switched_to_pytorchs(monkeypatch):
-    monkeypatch.setattr(engine, "RETAIN_GRAPH_DEFAULT", False)
+def test_a_value_graph_can_be_freed_when_asked():
     a = Value(2.0)
     y = a * a
-    y.backward()
+    y.backward(retain_graph=False)
     with pytest.raises(GraphFreedError):
         y.backward()
     y2 = a * a

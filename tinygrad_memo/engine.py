@@ -42,6 +42,13 @@ class Node:
 
     __slots__ = ("data", "grad", "_op", "_parents", "_ctx", "label", "__weakref__")
 
+    # What backward() and grad() do with the graph when retain_graph is not given. True
+    # keeps it (micrograd): it can be drawn, walked by memo.path_grad, differentiated again.
+    # False (PyTorch): each node lets go of its inputs once its gradient is passed on, so
+    # activations are released during backward and a second pass raises GraphFreedError.
+    # create_graph=True always keeps the graph (the new gradients refer to it).
+    retains_graph: bool = True
+
     @property
     def is_leaf(self) -> bool:
         return self._op is None
@@ -50,24 +57,17 @@ class Node:
                  retain_graph: bool | None = None) -> None:
         """Add d(self)/d(node) into ``.grad`` of every node self depends on (see `backprop`).
 
-        ``retain_graph=False`` frees the graph on the way (default: `RETAIN_GRAPH_DEFAULT`).
+        ``retain_graph=False`` frees the graph on the way; the default is the node type's
+        ``retains_graph`` (Value: keep, as micrograd does; Tensor: free, as PyTorch does).
         """
         backprop(self, self._seed(grad, create_graph), create_graph,
-                 retain_graph=RETAIN_GRAPH_DEFAULT if retain_graph is None else retain_graph)
+                 retain_graph=self.retains_graph if retain_graph is None else retain_graph)
 
     def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` with this node's final gradient in every backward pass; a
         non-None return replaces it, for ``.grad`` and for everything below this node.
         Returns a handle whose ``.remove()`` unregisters the hook."""
         return _register_hook(self, hook)
-
-
-# What backward() and grad() do with the graph when retain_graph is not given. True keeps
-# it, as micrograd does: it can be drawn, walked by memo.path_grad, differentiated again.
-# False is PyTorch's default: each node lets go of its inputs once its gradient is passed
-# on, so memory is released during backward and a second backward raises GraphFreedError.
-# create_graph=True always keeps the graph (the new gradients refer to it).
-RETAIN_GRAPH_DEFAULT = True
 
 
 class GraphFreedError(RuntimeError):
@@ -255,12 +255,12 @@ def grad(output: Node, inputs: Node | Iterable[Node], grad_output: Any = None,
     With ``create_graph=True`` the gradients are nodes with their own graph, so they can be
     differentiated again (second derivatives, Hessian-vector products).
     An input that ``output`` does not depend on gets a zero gradient. ``retain_graph=False``
-    frees the graph on the way (default: `RETAIN_GRAPH_DEFAULT`).
+    frees the graph on the way (default: the output type's ``retains_graph``).
     """
     if not isinstance(output, Node):
         raise TypeError(f"grad: output is {type(output).__name__}, expected a Value or Tensor")
     items = check_inputs(inputs)
     seed = output._seed(grad_output, create_graph)
     found = backprop(output, seed, create_graph, items, accumulate=False,
-                     retain_graph=RETAIN_GRAPH_DEFAULT if retain_graph is None else retain_graph)
+                     retain_graph=output.retains_graph if retain_graph is None else retain_graph)
     return [found[x] if x in found else x._zero_grad_like(create_graph) for x in items]

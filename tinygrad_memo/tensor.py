@@ -97,6 +97,7 @@ class Tensor(Node):
 
     __slots__ = ("requires_grad", "_keeps_grad")
     __array_ufunc__ = None  # `ndarray + Tensor` must come to Tensor.__radd__, not NumPy
+    retains_graph = False   # backward() frees activations as it goes (PyTorch semantics)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  label: str | None = None) -> None:

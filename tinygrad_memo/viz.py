@@ -22,7 +22,6 @@ renderer from PyPI, so SVG export and Jupyter display work on a machine without 
 """
 from __future__ import annotations
 
-import inspect
 import math
 import os
 from collections import Counter
@@ -36,12 +35,6 @@ import numpy as np
 from . import engine
 from .engine import Node, toposort
 
-# The picture's own backward pass must leave the graph whole (it is walked again to size the
-# edges), so ask the engine to retain it where the engine frees graphs by default.
-_RETAIN = ({"retain_graph": True}
-           if "retain_graph" in inspect.signature(engine.grad).parameters else {})
-_FREED_ERRORS: tuple[type[BaseException], ...] = tuple(
-    e for e in (getattr(engine, "GraphFreedError", None),) if e is not None)
 
 __all__ = ["to_dot", "draw", "GradientGraph", "GraphTooLargeError", "layer_of",
            "SUPPORTED_FORMATS", "DEFAULT_MAX_NODES"]
@@ -145,7 +138,7 @@ def to_dot(root: Node, rankdir: str = "LR", *, max_nodes: int = DEFAULT_MAX_NODE
     try:
         flow = _Flow(root, grad_output if show_grad else None, show_grad,
                      limit=None if key else max_nodes)
-    except _FREED_ERRORS as exc:
+    except engine.GraphFreedError as exc:
         raise type(exc)(
             "to_dot: an earlier backward() or grad() freed this graph, so there is nothing left "
             "to draw. Draw before calling backward() (the picture computes its own gradients), "
@@ -252,7 +245,8 @@ class _Flow:
         if seed is None and getattr(root, "size", 1) != 1:
             seed, self.seeded_ones = np.ones_like(root.data), True
         with np.errstate(all="ignore"):
-            self.grads = dict(zip(order, engine.grad(root, order, grad_output=seed, **_RETAIN)))
+            grads = engine.grad(root, order, grad_output=seed, retain_graph=True)
+            self.grads = dict(zip(order, grads))
             for node in order:
                 op, g = node._op, self.grads.get(node)
                 if op is None or g is None:
