@@ -12,4 +12,4 @@ from . import utils
 from .checkpoint import Checkpoint
 
 __all__ = ["Module", "Linear", "MLP", "mse_loss", "cross_entropy", "hinge_loss",
-           "ModelFileError", "load_arrays", "scalar"]
+           "ModelFileError", "load_arrays", "scalar", "utils", "Checkpoint"]
