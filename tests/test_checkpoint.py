@@ -289,3 +289,16 @@ def test_doc_block_runs(index, capsys):
         assert out.strip() == "31.0 20.0"
     if "detect_anomaly" in DOC_BLOCKS[index]:
         assert "nan first appears where 'log' maps finite inputs" in out
+
+
+def test_mlp_checkpoint_flag_gives_the_same_gradients_and_round_trips(tmp_path):
+    from tinygrad_memo import nn
+    x = Tensor(np.random.default_rng(3).normal(size=(5, 4)))
+    plain = nn.MLP(4, [8, 8, 3], activation="tanh", seed=0, dtype=np.float64)
+    ckpt = nn.MLP(4, [8, 8, 3], activation="tanh", seed=0, dtype=np.float64, checkpoint=True)
+    for model in (plain, ckpt):
+        (model(x) ** 2).sum().backward()
+    for p, q in zip(plain.parameters(), ckpt.parameters()):
+        np.testing.assert_allclose(q.grad, p.grad, rtol=1e-12)
+    ckpt.save(tmp_path / "m.npz")
+    assert nn.Module.load(tmp_path / "m.npz").checkpoint is True

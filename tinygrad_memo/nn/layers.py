@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..checkpointing import checkpoint
 from ..tensor import Tensor
 from .module import Module
 
@@ -76,10 +77,12 @@ class MLP(Module):
 
     The last layer is linear (it outputs logits or regression values). ``seed`` draws every
     layer's weights from one Generator, so the same seed gives the same network.
+    ``checkpoint=True`` keeps only each hidden layer's output during the forward pass and
+    recomputes the layer in backward (less memory, one more forward; docs/checkpointing.md).
     """
 
     def __init__(self, nin: int, sizes: Sequence[int], activation: str = "relu", *,
-                 seed: Seed = None, dtype: Any = np.float32) -> None:
+                 seed: Seed = None, dtype: Any = np.float32, checkpoint: bool = False) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP: activation must be one of {', '.join(ACTIVATIONS)}, "
                              f"got {activation!r}")
@@ -89,6 +92,7 @@ class MLP(Module):
         self.sizes = [_check_size(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
         self.activation = activation
         self.dtype = np.dtype(dtype)
+        self.checkpoint = bool(checkpoint)
         rng = _rng(seed)
         widths = [self.nin, *self.sizes]
         self.layers = [Linear(a, b, seed=rng, dtype=self.dtype)
@@ -101,16 +105,17 @@ class MLP(Module):
             got = x.shape[-1] if x.ndim else "a 0-d tensor"
             raise ValueError(f"MLP: expected {self.nin} input features, got {got} "
                              f"(input shape {x.shape})")
-        last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
-            x = layer(x)
-            if i != last:
-                x = getattr(x, self.activation)()
-        return x
+        *hidden, last = self.layers
+        for layer in hidden:
+            if self.checkpoint:
+                x = checkpoint(lambda h, layer=layer: getattr(layer(h), self.activation)(), x)
+            else:
+                x = getattr(layer(x), self.activation)()
+        return last(x)
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "sizes": list(self.sizes), "activation": self.activation,
-                "dtype": self.dtype.name}
+                "dtype": self.dtype.name, "checkpoint": self.checkpoint}
 
     def __repr__(self) -> str:
         arrows = " -> ".join(str(n) for n in [self.nin, *self.sizes])
