@@ -162,6 +162,13 @@ class Tensor(Node):
         """The other operand as a constant tensor; Python numbers take this tensor's dtype."""
         if isinstance(x, Tensor):
             return x
+        if x.__class__ is float or x.__class__ is int:  # the common case, without ABC checks
+            dtype = self.data.dtype
+            t = _new(Tensor)
+            t.data = np.asarray(x, dtype=dtype if dtype.kind == "f" else None)
+            t.grad, t.label, t.requires_grad, t._keeps_grad = None, None, False, False
+            t._op, t._parents, t._ctx = None, (), None
+            return t
         if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
             if not isinstance(x, numbers.Real):
                 return NotImplemented
