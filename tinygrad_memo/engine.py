@@ -236,15 +236,17 @@ def _drain(order: list[Node]) -> Iterable[Node]:
         yield pop()
 
 
-def check_inputs(inputs: Node | Iterable[Node]) -> list[Node]:
-    """`grad`'s inputs as a list, each one a node that can receive a gradient."""
+def check_inputs(inputs: Node | Iterable[Node], who: str = "grad",
+                 name: str = "inputs") -> list[Node]:
+    """The nodes to differentiate with respect to, as a list, each one able to receive a
+    gradient; errors start with ``who`` and call the argument ``name``."""
     items = [inputs] if isinstance(inputs, Node) else list(inputs)
     for i, x in enumerate(items):
         if not isinstance(x, Node):
-            raise TypeError(f"grad: inputs[{i}] is {type(x).__name__}, expected a Value or Tensor")
+            raise TypeError(f"{who}: {name}[{i}] is {type(x).__name__}, expected a Value or Tensor")
         if not x.requires_grad:
-            raise ValueError(f"grad: inputs[{i}] does not require grad, so no gradient flows to it;"
-                             " create it with requires_grad=True")
+            raise ValueError(f"{who}: {name}[{i}] does not require grad, so no gradient flows "
+                             "to it; create it with requires_grad=True")
     return items
 
 

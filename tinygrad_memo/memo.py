@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from .engine import Node, backprop, toposort
+from .engine import Node, backprop, check_inputs, toposort
 from .tensor import Tensor
 from .value import Value
 
@@ -147,14 +147,7 @@ def _targets(output: Any, wrt: Any, who: str) -> list[Node]:
         if output.size != 1:
             raise ValueError(f"{who}: the output must have one element, got shape "
                              f"{output.shape}; reduce it first (e.g. .sum())")
-    items = [wrt] if isinstance(wrt, Node) else list(wrt)
-    for i, x in enumerate(items):
-        if not isinstance(x, Node):
-            raise TypeError(f"{who}: wrt[{i}] is {type(x).__name__}, expected a Value or Tensor")
-        if not x.requires_grad:
-            raise ValueError(f"{who}: wrt[{i}] does not require grad, so no path reaches it; "
-                             "create it with requires_grad=True")
-    return items
+    return check_inputs(wrt, who, "wrt")
 
 
 def _seed(output: Node) -> Any:
