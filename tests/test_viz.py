@@ -212,6 +212,12 @@ def test_any_label_renders_to_valid_dot_and_svg(a, b, title):
         assert plain in texts
 
 
+@pytest.mark.parametrize("label", ["\\", "\\\\", "a\\\\\\b", "a\\nb\\N"])
+def test_backslashes_are_shown_as_typed(label):
+    texts = svg_texts(viz.to_dot(Value(1.0, label=label) * 2).svg())
+    assert label in texts
+
+
 def test_labels_with_surrogates_and_control_characters():
     v = Value(1.0, label="bad \ud800 \x00 \x1b \ufffe end")
     texts = svg_texts(viz.to_dot(v * 2).svg())

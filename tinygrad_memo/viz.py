@@ -382,10 +382,12 @@ def _safe(text: str, limit: int = _MAX_LABEL) -> str:
             o = ord(ch)
             if ch in "&<>\"'":
                 out.append(_html_escape(ch, quote=True))
+            elif ch == "\\":  # Graphviz reads two backslashes in a label as one
+                out.append("\\\\")
             elif 32 <= o < 127:
                 out.append(ch)
             elif o < 32 or 127 <= o < 160 or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF):
-                out.append(f"\\x{o:02x}" if o < 256 else f"\\u{o:04x}")
+                out.append(f"\\\\x{o:02x}" if o < 256 else f"\\\\u{o:04x}")
             else:
                 out.append(f"&#{o};")
         lines.append("".join(out))
