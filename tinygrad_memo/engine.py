@@ -130,7 +130,8 @@ def toposort(root: Node) -> list[Node]:
 
     Iterative depth-first search, so a million-deep chain needs no recursion. A node is
     expanded the first time it is popped; the ``None`` pushed above it marks "all of the
-    node's inputs are done", and only then is the node appended.
+    node's inputs are done", and only then is the node appended. A leaf has no inputs, so
+    it is appended as soon as it is reached.
     """
     order: list[Node] = []
     seen: set[Node] = set()
