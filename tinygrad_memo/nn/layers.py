@@ -59,17 +59,22 @@ class Linear(Module):
                             requires_grad=True, label="bias") if bias else None)
 
     def forward(self, x: Any) -> Tensor:
-        x = as_input(x, self.dtype)
-        if x.ndim == 0 or x.shape[-1] != self.nin:
-            got = x.shape[-1] if x.ndim else "a 0-d tensor"
-            raise ValueError(f"Linear: expected {self.nin} input features, got {got} "
-                             f"(input shape {x.shape})")
+        x = _features(x, self.nin, self.dtype, "Linear")
         y = x @ self.weight
         return y + self.bias if self.bias is not None else y
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nout": self.nout, "bias": self.bias is not None,
                 "dtype": self.dtype.name}
+
+
+def _features(x: Any, nin: int, dtype: Any, who: str) -> Tensor:
+    """The input as a Tensor whose last axis has ``nin`` features, or a ValueError saying not."""
+    x = as_input(x, dtype)
+    if x.ndim == 0 or x.shape[-1] != nin:
+        got = x.shape[-1] if x.ndim else "a 0-d tensor"
+        raise ValueError(f"{who}: expected {nin} input features, got {got} (input shape {x.shape})")
+    return x
 
 
 class MLP(Module):
@@ -100,11 +105,7 @@ class MLP(Module):
         self.named_parameters()  # label the weights layers.0.weight, ... for graph pictures
 
     def forward(self, x: Any) -> Tensor:
-        x = as_input(x, self.dtype)
-        if x.ndim == 0 or x.shape[-1] != self.nin:
-            got = x.shape[-1] if x.ndim else "a 0-d tensor"
-            raise ValueError(f"MLP: expected {self.nin} input features, got {got} "
-                             f"(input shape {x.shape})")
+        x = _features(x, self.nin, self.dtype, "MLP")
         *hidden, last = self.layers
         for layer in hidden:
             if self.checkpoint:
