@@ -44,3 +44,12 @@ def test_tensor_worker_times_one_framework_alone():
     out = bench.worker_tensor(bench.OURS, ["mlp", "ops"], [4], sample_s=0.001, samples=1)
     assert set(out) == {"mlp@4", "loss@4", "ops:tinygrad_memo", "broadcast:tinygrad_memo"}
     assert out["loss@4"] > 0
+
+
+def test_json_that_cannot_be_written_exits_2_before_the_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(bench, "run_benchmarks", lambda *a, **k: pytest.fail("ran the bench"))
+    (tmp_path / "taken.json").mkdir()
+    assert cli.main(["bench", "--json", str(tmp_path / "taken.json")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"tinygrad-memo bench: error: --json {tmp_path / 'taken.json'}: "
+                   "is a folder, expected a file name\n")

@@ -1,5 +1,6 @@
 """The `demo` command and the training loop behind it, run for real on tiny settings."""
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -145,3 +146,16 @@ def test_fit_rejects_zero_epochs():
     model = nn.MLP(2, [2])
     with pytest.raises(ValueError, match="epochs must be >= 1, got 0"):
         fit(model, np.zeros((2, 2)), [0, 1], optim.SGD(model.parameters(), lr=0.1), 0, 1)
+
+
+def test_out_where_files_cannot_be_written_exits_2_before_training(tmp_path, capsys):
+    if os.path.isdir("/proc/self"):  # a folder that exists but refuses new files (even root)
+        rc, out, err = demo(capsys, "--out", "/proc", "--epochs", "1", "--quiet")
+        assert rc == 2 and out == ""
+        assert err.startswith("tinygrad-memo demo: error: --out /proc: cannot write into")
+        assert err.count("\n") == 1
+    (tmp_path / "model.npz").mkdir()   # an output's name taken by a folder
+    rc, out, err = demo(capsys, "--out", str(tmp_path), "--epochs", "1", "--quiet")
+    assert rc == 2
+    assert err == (f"tinygrad-memo demo: error: --out {tmp_path}: cannot write "
+                   f"{tmp_path / 'model.npz'}: Is a directory\n")

@@ -307,3 +307,19 @@ def test_examples_run_quickly(script):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
+
+
+def test_memo_plot_to_an_unwritable_place_exits_2_before_the_work(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "taken.svg").mkdir()
+    (tmp_path / "file").write_text("x")
+    cases = [(tmp_path / "taken.svg", "is a folder, expected a file name"),
+             (tmp_path / "file" / "m.svg", f"{tmp_path / 'file'} is not a folder")]
+    if os.path.isdir("/proc/self"):
+        cases.append((Path("/proc/m.svg"), "/proc: cannot write into this folder"))
+    for path, message in cases:
+        assert main(["memo", "--max-depth", "2", "--plot", str(path)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""   # refused before the table, not after
+        assert captured.err.startswith("tinygrad-memo memo: error: --plot ")
+        assert message in captured.err and captured.err.count("\n") == 1

@@ -28,6 +28,7 @@ import sys
 import time
 import tracemalloc
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -1014,7 +1015,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import UsageError
+    from .cli import UsageError, check_writable_file
     only = None
     if args.only:
         only = [w.strip() for w in args.only.split(",") if w.strip()]
@@ -1026,15 +1027,20 @@ def run(args: argparse.Namespace) -> int:
         d = os.path.dirname(os.path.abspath(args.json))
         if not os.path.isdir(d):
             raise UsageError(f"--json: directory {d} does not exist")
+        check_writable_file(Path(args.json), "--json")  # before the run, not after it
     if args.threads < 1:
         raise UsageError(f"--threads must be >= 1, got {args.threads}")
     WORKER_THREADS[0] = args.threads
     cfg = Config.quick() if args.quick else Config()
     tables = run_benchmarks(cfg, only)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({k: {"title": t.title, "header": t.header, "rows": t.rows, "notes": t.notes,
-                           "data": t.data} for k, t in tables.items()}, f, indent=1, default=str)
+        try:
+            with open(args.json, "w") as f:
+                json.dump({k: {"title": t.title, "header": t.header, "rows": t.rows,
+                               "notes": t.notes, "data": t.data} for k, t in tables.items()},
+                          f, indent=1, default=str)
+        except OSError as exc:
+            raise UsageError(f"--json {args.json}: cannot write it ({exc.strerror or exc})") from None
         print(f"wrote {args.json}")
     return 0
 

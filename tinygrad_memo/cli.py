@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import NoReturn, Sequence
 
 # name -> module implementing it
@@ -28,6 +31,37 @@ class _Parser(argparse.ArgumentParser):
 
 class UsageError(Exception):
     """Bad arguments found after parsing (e.g. a value out of range): exit status 2."""
+
+
+def check_writable_dir(folder: Path, option: str) -> None:
+    """UsageError unless a file can be created in ``folder`` (tried for real: root ignores
+    permission bits, and folders such as /proc refuse new files whatever they say)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {folder}: cannot write into this folder "
+                         f"({exc.strerror or exc})") from None
+
+
+def check_writable_file(path: Path, option: str, make_parents: bool = False) -> None:
+    """UsageError unless the file ``path`` can be written; checked before any long work."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder, expected a file name")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"{option} {path}: {parent} is not a folder")
+    if make_parents:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"{option} {path}: cannot create the folder {parent} "
+                             f"({exc.strerror or exc})") from None
+    elif not parent.is_dir():
+        raise UsageError(f"{option} {path}: the folder {parent} does not exist")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path}: permission denied")
+    check_writable_dir(parent, option)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data
-from .cli import UsageError
+from .cli import UsageError, check_writable_dir
 from .engine import grad, toposort
 from .nn import MLP, cross_entropy
 from .optim import Adam
@@ -85,6 +85,7 @@ def _settings(args: argparse.Namespace) -> tuple[Setup, Path]:
         out.mkdir(parents=True, exist_ok=True)  # now, not after training: fail fast
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+    check_writable_dir(out, "--out")
     return Setup(base.n, base.hidden, epochs, lr, batch), out
 
 
@@ -111,11 +112,16 @@ def run(args: argparse.Namespace) -> int:
     test_loss, test_acc = evaluate(model, X_test, y_test)
     seconds = time.perf_counter() - start
 
-    written = [model.save(out / "model.npz")]
-    written += _pictures(model, history, X_train, y_train, args.dataset, out, say)
-    # ---- contributions of the other modules: graph picture and memoization report ----
-    written += _graph_and_memo_report(model, X_train, y_train, out, say)
-    # -----------------------------------------------------------------------------------
+    try:
+        written = [model.save(out / "model.npz")]
+        written += _pictures(model, history, X_train, y_train, args.dataset, out, say)
+        # ---- contributions of the other modules: graph picture and memoization report ----
+        written += _graph_and_memo_report(model, X_train, y_train, out, say)
+        # -----------------------------------------------------------------------------------
+    except OSError as exc:  # e.g. a folder named model.npz in --out
+        name = exc.filename2 or exc.filename  # a rename names its target second
+        reason = f"cannot write {name}: {exc.strerror}" if name else exc.strerror or str(exc)
+        raise UsageError(f"--out {out}: {reason}") from None
 
     say("wrote " + ", ".join(str(p) for p in written))
     print(f"trained in {seconds:.1f} s")

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .cli import UsageError
+from .cli import UsageError, check_writable_file
 from .memo import MemoReport, format_report, memo_report
 
 HELP = ("the table naive vs memoized: Fibonacci calls and backprop local-derivative "
@@ -94,10 +94,13 @@ def run(args: argparse.Namespace) -> int:
         if suffix not in formats:
             raise UsageError(f"--plot: cannot tell the format of {args.plot!r} from its extension; "
                              f"use one of {', '.join('.' + f for f in sorted(formats))}")
+        check_writable_file(path, "--plot", make_parents=True)
     report = memo_report(args.max_depth, args.naive_limit)
     print(format_report(report))
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        plot(report, path)
+        try:
+            plot(report, path)
+        except OSError as exc:
+            raise UsageError(f"--plot {path}: cannot write it ({exc.strerror or exc})") from None
         print(f"\nwrote {path}")
     return 0
