@@ -54,6 +54,50 @@ def test_float32_stays_float32_through_ops_and_gradients():
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
 
 
+@pytest.mark.parametrize("op", ["add", "mul", "div", "pow", "matmul", "batched matmul"])
+def test_gradients_keep_each_inputs_dtype_when_dtypes_mix(op):
+    # float32 beside float64 (or int) computes in float64, as NumPy does; each input's
+    # gradient is still in the input's own dtype (PyTorch's rule), not the wider one
+    f = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+         "pow": lambda a, b: a ** b, "matmul": lambda a, b: a @ b,
+         "batched matmul": lambda a, b: a @ b}[op]
+    sa, sb = {"matmul": ((2, 3), (3, 2)), "batched matmul": ((2, 2, 3), (3, 2))}.get(op, ((2, 3), (3,)))
+    rng = np.random.default_rng(0)
+    a0, b0 = rng.uniform(0.5, 1.5, sa), rng.uniform(0.5, 1.5, sb)
+    a = Tensor(a0.astype(np.float32), requires_grad=True)
+    b = Tensor(b0, requires_grad=True)  # float64
+    y = f(a, b)
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    a64, b64 = Tensor(a.data.astype(np.float64), requires_grad=True), Tensor(b0, requires_grad=True)
+    f(a64, b64).sum().backward()
+    np.testing.assert_allclose(a.grad, a64.grad, rtol=1e-6)
+    np.testing.assert_allclose(b.grad, b64.grad, rtol=1e-6)
+    w = Tensor(np.ones(3, np.float32), requires_grad=True)
+    (Tensor(np.arange(3)) * w).sum().backward()  # int64 data beside a float32 parameter
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad, [0.0, 1.0, 2.0])
+
+
+def test_grad_is_an_own_writable_array_per_tensor():
+    # add hands one array to both inputs, sum a read-only stride-0 view, backward(g) the
+    # user's array: .grad must still be each tensor's own array, safe to change in place
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    g = np.array([1.0, 1.0], dtype=np.float32)
+    (a + b).backward(g)
+    a.grad *= 10
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+    np.testing.assert_array_equal(g, [1.0, 1.0])
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    x.sum().backward()
+    x.grad[0, 0] = 5.0
+    np.testing.assert_array_equal(x.grad, [[5.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    s = Tensor(2.0, requires_grad=True)
+    (s * s).backward()
+    assert isinstance(s.grad, np.ndarray) and s.grad.shape == () and s.grad == 4.0
+
+
 # -- broadcasting binary ops ---------------------------------------------------------------
 
 BINARY = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
+
 from .hooks import HOOKS, RemovableHandle, register as _register_hook, run_hooks
 
 
@@ -193,7 +195,10 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
             found[node] = g
         if accumulate and node._keeps_grad:
             prev = node.grad
-            node.grad = g if prev is None else prev + g
+            if prev is None:  # a Tensor's first gradient: an array of its own, writable (an
+                node.grad = _own(g, node)  # op may give one array to several inputs, or a view)
+            else:
+                node.grad = prev + g
         op = node._op
         if op is None:
             continue
@@ -227,6 +232,11 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     if stats is not None:
         stats.update(nodes=n_nodes, evaluations=evaluations)
     return found
+
+
+def _own(g: Any, node: Node) -> Any:
+    """A fresh array of ``node``'s dtype holding ``g`` (a node gradient is kept as it is)."""
+    return g if isinstance(g, Node) else np.array(g, dtype=node.data.dtype)
 
 
 def _drain(order: list[Node]) -> Iterable[Node]:

@@ -33,16 +33,25 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if x.__class__ is float:  # a Value's data: nothing to broadcast
         return g
     shape, gshape = x.shape, g.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    if 1 not in shape:  # only leading axes were added (a bias, say): one sum, no reshape
-        return g.sum(axis=tuple(range(lead)))
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    if gshape != shape:
+        lead = len(gshape) - len(shape)
+        if 1 not in shape:  # only leading axes were added (a bias, say): one sum, no reshape
+            g = g.sum(axis=tuple(range(lead)))
+        else:
+            axes = tuple(range(lead)) + tuple(
+                lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+            if axes:
+                g = g.sum(axis=axes, keepdims=True)
+            g = g.reshape(shape)
+    return cast_like(g, x)
+
+
+def cast_like(g: Any, x: Any) -> Any:
+    """``g`` in ``x``'s dtype: an op on mixed dtypes (float32 with float64, int with float)
+    computes in the wider one, but each input's gradient keeps the input's own dtype."""
+    if not isinstance(g, Node) and g.dtype is not x.dtype:  # (a node gradient: kept as is)
+        return g.astype(x.dtype)
+    return g
 
 
 def exp(x: Any) -> Any:
@@ -182,8 +191,10 @@ def swap_last(x: Any) -> Any:
 
 
 matmul = Op("matmul", array=np.matmul, vjps=(
-    lambda g, out, ctx, x, y: g @ y.T if x.ndim == 2 == y.ndim else _matmul_grad(g, x, y, 0),
-    lambda g, out, ctx, x, y: x.T @ g if x.ndim == 2 == y.ndim else _matmul_grad(g, x, y, 1)))
+    lambda g, out, ctx, x, y: cast_like(g @ y.T, x) if x.ndim == 2 == y.ndim
+    else _matmul_grad(g, x, y, 0),
+    lambda g, out, ctx, x, y: cast_like(x.T @ g, y) if x.ndim == 2 == y.ndim
+    else _matmul_grad(g, x, y, 1)))
 
 # -- elementwise unary ops --------------------------------------------------------------
 
