@@ -148,6 +148,12 @@ def test_fit_rejects_zero_epochs():
         fit(model, np.zeros((2, 2)), [0, 1], optim.SGD(model.parameters(), lr=0.1), 0, 1)
 
 
+def test_fit_rejects_a_zero_batch_size_by_name():
+    model = nn.MLP(2, [2])
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+        fit(model, np.zeros((2, 2)), [0, 1], optim.SGD(model.parameters(), lr=0.1), 1, 0)
+
+
 def test_out_where_files_cannot_be_written_exits_2_before_training(tmp_path, capsys):
     if os.path.isdir("/proc/self"):  # a folder that exists but refuses new files (even root)
         rc, out, err = demo(capsys, "--out", "/proc", "--epochs", "1", "--quiet")

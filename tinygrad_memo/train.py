@@ -59,6 +59,7 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
     rng = np.random.default_rng(seed)
     X, y = np.asarray(X), np.asarray(y)
+    batch_size = datasets._check_int("batch_size", batch_size, 1)  # before dividing by it
     steps = epochs * -(-len(X) // batch_size)
     bar = _progress_bar(steps, desc) if progress else None
     history, smooth = History(), None
