@@ -236,6 +236,17 @@ def test_nan_and_inf_propagate_without_crashing():
     assert np.isnan(x.grad[0]) and x.grad[2] == pytest.approx(2 * (1 - np.tanh(2.0) ** 2))
 
 
+def test_power_zero_has_zero_gradient_even_at_zero():
+    # x ** 0 is the constant 1: d/dx = 0 everywhere (PyTorch too), not 0 * 0 ** -1 = nan
+    x = t64([0.0, 1.0, -2.0])
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    from tinygrad_memo import Value
+    v = Value(0.0)
+    (v ** 0 + v ** 2).backward()
+    assert v.grad == 0.0
+
+
 # -- reductions --------------------------------------------------------------------------------
 
 @st.composite
@@ -318,6 +329,37 @@ def test_index_errors_are_clear():
         Tensor([1.0, 2.0])[5]
 
 
+def test_an_empty_index_list_picks_nothing_like_numpy():
+    x = t64([1.0, 2.0, 3.0])
+    y = x[[]]
+    assert y.shape == (0,) == x.data[[]].shape
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_0d_tensors_take_axis_0_and_minus_1_like_pytorch():
+    for axis in (0, -1, (0,), None):
+        x = t64(2.0)
+        y = x.sum(axis) * x.max(axis) + x.mean(axis) + x.softmax(axis) + x.log_softmax(axis)
+        assert y.shape == ()
+        np.testing.assert_allclose(y.data, 4.0 + 2.0 + 1.0 + 0.0)
+        y.backward()
+        np.testing.assert_allclose(x.grad, 2 * 2.0 + 1.0)  # d(x*x + x + 1 + 0)
+    with pytest.raises(ValueError, match="axis 1 is out of range for a tensor with 0 dimensions"):
+        t64(2.0).sum(axis=1)
+
+
+def test_float16_mean_does_not_overflow():
+    # NumPy and PyTorch sum float16 in float32 for a mean; 100,000 ones sum past float16's max
+    x = Tensor(np.ones(100_000, dtype=np.float16), requires_grad=True)
+    m = x.mean()
+    assert m.dtype == np.float16 and m.item() == 1.0
+    m.backward()
+    assert x.grad.dtype == np.float16
+    np.testing.assert_allclose(x.grad, 1e-5, rtol=1e-2)
+    np.testing.assert_array_equal(Tensor(np.ones((2, 40_000), np.float16)).mean(axis=1).data, [1, 1])
+
+
 # -- softmax family -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -330,6 +372,21 @@ def test_softmax_family_against_finite_differences(name, data):
     probs = out.data if name == "softmax" else np.exp(out.data)
     np.testing.assert_allclose(probs.sum(axis=axis), 1.0)
     assert gradcheck(lambda t: getattr(t, name)(axis=axis), [x])
+
+
+def test_softmax_over_all_axes_or_a_tuple_of_axes():
+    # axis=None normalises over every element, a tuple over those axes jointly (it used to
+    # fail deep inside with None, and silently use only the first axis of a tuple)
+    rng = np.random.default_rng(3)
+    x = t64(rng.normal(size=(2, 3, 4)))
+    w = Tensor(rng.normal(size=(2, 3, 4)))
+    for axis in (None, (0, 2), (-1, 0)):
+        p = x.softmax(axis=axis)
+        e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
+        np.testing.assert_allclose(p.data, e / e.sum(axis=axis, keepdims=True))
+        np.testing.assert_allclose(np.exp(x.log_softmax(axis=axis).data), p.data)
+        assert gradcheck(lambda t: t.softmax(axis=axis) * w, [x])
+        assert gradcheck(lambda t: t.log_softmax(axis=axis) * w, [x])
 
 
 def test_softmax_is_numerically_stable():

@@ -168,9 +168,10 @@ pow_ = Op("pow", scalar=_pow, array=np.power, vjps=(
     lambda g, out, ctx, x, y: unbroadcast(g * y * power(x, y - 1), x),
     lambda g, out, ctx, x, y: unbroadcast(g * out * log(x), y)))
 
-# x ** c for a constant number c (kept in ctx, so no node is made for it)
+# x ** c for a constant number c (kept in ctx, so no node is made for it); x ** 0 is the
+# constant 1, so its derivative is 0 everywhere (0 * x ** -1 would be nan at x = 0)
 pow_const = Op("pow", scalar=_pow, array=np.power, vjps=(
-    lambda g, out, c, x: g * c * power(x, c - 1),))
+    lambda g, out, c, x: g * c * power(x, c - 1) if c != 0 else g * 0,))
 
 
 def _matmul_grad(g: Any, x: Any, y: Any, which: int) -> Any:
@@ -227,9 +228,17 @@ abs_ = Op("abs", scalar=abs, array=np.abs, vjps=(
 sum_ = Op("sum", array=lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), vjps=(
     lambda g, out, ctx, x: expand(g, x, ctx[:2]),))
 
+_FLOAT16 = np.dtype(np.float16)
+
+
+def _mean(x: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool, scale: Any) -> np.ndarray:
+    if x.dtype is _FLOAT16:  # NumPy's mean sums float16 in float32: a float16 sum overflows
+        return x.mean(axis=axis, keepdims=keepdims)  # past 65504 (and 1/count may underflow)
+    return x.sum(axis=axis, keepdims=keepdims) * scale
+
+
 # the mean is the sum times 1/count, in one node (ctx = (axis, keepdims, 1/count))
-mean = Op("mean", array=lambda x, axis, keepdims, scale: x.sum(axis=axis, keepdims=keepdims) * scale,
-          vjps=(lambda g, out, ctx, x: expand(g * ctx[2], x, ctx[:2]),))
+mean = Op("mean", array=_mean, vjps=(lambda g, out, ctx, x: expand(g * ctx[2], x, ctx[:2]),))
 
 
 def _max_vjp(g: Any, out: Any, ctx: tuple, x: Any) -> Any:
@@ -282,15 +291,15 @@ getitem = Op("getitem", array=operator.getitem, vjps=(
 scatter_ = Op("scatter", array=scatter_array, vjps=(
     lambda g, out, ctx, x: g[ctx[0]],))
 
-# -- softmax family (ctx = axis) ---------------------------------------------------------
+# -- softmax family (ctx = axis tuple, or None for all axes) ---------------------------------------------------
 
 
-def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+def _softmax(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+def _log_softmax(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 

@@ -51,20 +51,24 @@ def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
 
 
 def _normalize_axis(axis: Axis, ndim: int, what: str) -> tuple[int, ...] | None:
-    """An int or tuple axis as a sorted tuple of non-negative ints (None means all axes)."""
+    """An int or tuple axis as a sorted tuple of non-negative ints (None means all axes).
+
+    A 0-d tensor takes axis 0 or -1, as in PyTorch: there is nothing to reduce, so ().
+    """
     if axis is None:
         return None
-    if axis.__class__ is int and -ndim <= axis < max(ndim, 1):  # the common case, quickly
-        return (axis % max(ndim, 1),)
+    if axis.__class__ is int and -ndim <= axis < ndim:  # the common case, quickly
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    n = max(ndim, 1)
     out = []
     for a in axes:
-        if not isinstance(a, numbers.Integral) or not -ndim <= a < max(ndim, 1):
+        if not isinstance(a, numbers.Integral) or not -n <= a < n:
             raise ValueError(f"{what}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
+        out.append(int(a) % n)
     if len(set(out)) != len(out):
         raise ValueError(f"{what}: repeated axis in {axis}")
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else ()
 
 
 def _index_repeats(index: Any) -> bool:
@@ -87,7 +91,9 @@ def _clean_index_item(i: Any) -> Any:
         i = i.data
     if isinstance(i, (list, np.ndarray)):
         i = np.asarray(i)
-        if i.dtype.kind == "f":
+        if i.size == 0 and i.dtype.kind == "f":  # [] picks nothing, as in NumPy
+            i = i.astype(np.intp)
+        elif i.dtype.kind == "f":
             raise IndexError(f"index arrays must be integers or booleans, got {i.dtype}")
     return i
 
@@ -284,12 +290,14 @@ class Tensor(Node):
                        (index, shape, repeats))
 
     # -- softmax family ------------------------------------------------------------------------
-    def softmax(self, axis: int = -1) -> "Tensor":
-        axis = _normalize_axis(axis, self.ndim, "softmax")[0]
+    def softmax(self, axis: Axis = -1) -> "Tensor":
+        """Normalised exponentials along ``axis`` (a tuple: over those axes jointly; None: all)."""
+        axis = _normalize_axis(axis, self.ndim, "softmax")
         return _tensor(ops.softmax.array(self.data, axis), ops.softmax, (self,), axis)
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
-        axis = _normalize_axis(axis, self.ndim, "log_softmax")[0]
+    def log_softmax(self, axis: Axis = -1) -> "Tensor":
+        """The log of `softmax`, computed stably (the same ``axis`` rules)."""
+        axis = _normalize_axis(axis, self.ndim, "log_softmax")
         return _tensor(ops.log_softmax.array(self.data, axis), ops.log_softmax, (self,), axis)
 
     # -- autograd ------------------------------------------------------------------------------
