@@ -305,6 +305,13 @@ def test_reshape_error_names_both_shapes():
         Tensor(np.ones((2, 3))).reshape(4)
     with pytest.raises(ValueError, match=r"axes \(0, 0\) are not a permutation"):
         Tensor(np.ones((2, 3))).transpose(0, 0)
+    with pytest.raises(ValueError, match=r"axes \(0, 5\) are not a permutation"):
+        Tensor(np.ones((2, 3))).transpose(0, 5)  # 5 used to wrap around to axis 1
+    with pytest.raises(ValueError, match=r"axes \(0.5, 1\) are not a permutation"):
+        Tensor(np.ones((2, 3))).transpose(0.5, 1)
+    with pytest.raises(ValueError, match=r"axes \(0,\) are not a permutation"):
+        Tensor(2.0).transpose(0)
+    assert Tensor(2.0).T.shape == () and Tensor(np.ones((2, 3))).transpose(-1, 0).shape == (3, 2)
 
 
 def test_indexing_slices_integer_arrays_masks_and_repeats():

@@ -262,8 +262,10 @@ class Tensor(Node):
     def transpose(self, *axes: Any) -> "Tensor":
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        axes = tuple(reversed(range(self.ndim))) if not axes else axes
-        if sorted(int(a) % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+        n = self.ndim
+        axes = tuple(reversed(range(n))) if not axes else axes
+        if not all(isinstance(a, numbers.Integral) and -n <= a < n for a in axes) \
+                or sorted(int(a) % n for a in axes) != list(range(n)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{self.ndim} axes of a tensor of shape {self.shape}")
         axes = tuple(int(a) % self.ndim for a in axes)
