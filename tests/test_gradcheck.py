@@ -83,3 +83,12 @@ def test_expressions_run_on_values_and_tensors_alike(expr):
     assert repr(expr).startswith("Expression(v0 = ")
     with pytest.raises(TypeError, match=f"takes {expr.n_inputs} inputs"):
         expr()
+
+
+@settings(deadline=None, max_examples=20)
+@given(x=tensors(shape=(3,), dtype=np.float32, min_value=0.1, max_value=0.3),
+       y=tensors(shape=(2,), dtype=np.float16, min_value=-0.1, max_value=0.7))
+def test_tensors_strategy_takes_bounds_a_narrow_float_cannot_hold(x, y):
+    # 0.1 is not a float32: the bounds are rounded inwards instead of Hypothesis refusing them
+    assert x.dtype == np.float32 and np.all((x.data >= 0.1) & (x.data <= 0.3))
+    assert y.dtype == np.float16 and np.all((y.data >= -0.1) & (y.data <= 0.7))

@@ -39,10 +39,19 @@ def arrays(shape: Any = None, dtype: Any = np.float64, min_value: float = -3.0,
     """Float arrays of a given shape (or a shape drawn by `shapes(**shape_kwargs)`),
     with finite values in ``[min_value, max_value]``."""
     dtype = np.dtype(dtype)
-    elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False,
-                         width=dtype.itemsize * 8)
+    elements = st.floats(_round_in(min_value, dtype, np.inf), _round_in(max_value, dtype, -np.inf),
+                         allow_nan=False, allow_infinity=False, width=dtype.itemsize * 8)
     return hnp.arrays(dtype, shapes(**shape_kwargs) if shape is None else shape,
                       elements=elements)
+
+
+def _round_in(bound: float, dtype: np.dtype, inward: float) -> float:
+    """``bound`` as the nearest ``dtype`` number on the ``inward`` side (Hypothesis wants
+    bounds that a narrower float can hold exactly: 0.1 is not a float32)."""
+    b = dtype.type(bound)
+    if float(b) != bound and (float(b) - bound) * inward < 0:
+        b = np.nextafter(b, dtype.type(inward))
+    return float(b)
 
 
 def tensors(shape: Any = None, dtype: Any = np.float64, min_value: float = -3.0,
