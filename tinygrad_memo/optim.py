@@ -2,8 +2,8 @@
 
 Both work on `Value` parameters (float data and grad) and `Tensor` parameters (array data,
 grad None or an array). The rules are written with plain arithmetic that floats and arrays
-share, so one line of math serves both. A ``.grad`` array is never modified in place: the
-engine may hand the same gradient array to several tensors.
+share, so one line of math serves both. A ``.grad`` array is never modified in place: it
+belongs to the user, who may still be reading it.
 """
 from __future__ import annotations
 
