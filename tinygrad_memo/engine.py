@@ -177,6 +177,7 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     memo: dict[Node, Any] = {root: seed}
     found: dict[Node, Any] = {}
     keep = set(wanted)
+    adopted = {id(seed)}  # arrays .grad may not take over: the caller's seed, those already taken
     order = toposort(root)
     n_nodes = len(order)
     free = not (retain_graph or create_graph)
@@ -196,7 +197,7 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
         if accumulate and node._keeps_grad:
             prev = node.grad
             if prev is None:  # a Tensor's first gradient: an array of its own, writable (an
-                node.grad = _own(g, node)  # op may give one array to several inputs, or a view)
+                node.grad = _own(g, node, adopted)  # op may give one array to several inputs)
             else:
                 node.grad = prev + g
         op = node._op
@@ -234,9 +235,20 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     return found
 
 
-def _own(g: Any, node: Node) -> Any:
-    """A fresh array of ``node``'s dtype holding ``g`` (a node gradient is kept as it is)."""
-    return g if isinstance(g, Node) else np.array(g, dtype=node.data.dtype)
+def _own(g: Any, node: Node, adopted: set[int]) -> Any:
+    """``g`` as an array that ``node.grad`` alone owns, writable, in ``node``'s dtype.
+
+    A fresh result of a vjp is taken over as it is (no copy); a view, a read-only array,
+    one of another dtype, or one that another ``.grad`` (or the caller) already holds is
+    copied. A node gradient (``create_graph``) is kept as it is.
+    """
+    if isinstance(g, Node):
+        return g
+    if (g.__class__ is np.ndarray and g.base is None and g.flags.writeable
+            and g.dtype is node.data.dtype and id(g) not in adopted):
+        adopted.add(id(g))
+        return g
+    return np.array(g, dtype=node.data.dtype)
 
 
 def _drain(order: list[Node]) -> Iterable[Node]:
