@@ -8,6 +8,8 @@ from tinygrad_memo import bench, cli
 def test_bench_is_a_subcommand_and_rejects_unknown_workloads(capsys):
     assert cli.main(["bench", "--only", "nope"]) == 2
     assert "unknown workload nope" in capsys.readouterr().err
+    assert cli.main(["bench", "--only", ""]) == 2  # not "everything"
+    assert "unknown workload ''" in capsys.readouterr().err
 
 
 def test_deep_chain_worker_gets_the_closed_form_gradient():

@@ -31,7 +31,7 @@ def test_array_protocol_and_accessors():
     t = Tensor([[1.0, 2.0], [3.0, 4.0]])
     assert np.asarray(t) is t.data and t.numpy() is t.data
     assert t.shape == (2, 2) and t.ndim == 2 and t.size == 4
-    assert Tensor([7.0]).item() == 7.0
+    assert Tensor([7.0]).item() == 7.0 and float(Tensor([[7.5]])) == 7.5
     with pytest.raises(ValueError, match=r"only a one-element tensor.*shape \(2, 2\)"):
         t.item()
 

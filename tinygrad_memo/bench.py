@@ -1017,7 +1017,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .cli import UsageError, check_writable_file
     only = None
-    if args.only:
+    if args.only is not None:
         only = [w.strip() for w in args.only.split(",") if w.strip()]
         unknown = [w for w in only if w not in WORKLOADS]
         if unknown or not only:

@@ -142,6 +142,9 @@ class Tensor(Node):
                              f"this one has shape {self.shape}")
         return self.data.item()
 
+    def __float__(self) -> float:
+        return float(self.item())
+
     def numpy(self) -> np.ndarray:
         return self.data
 
