@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .engine import Node, grad_mode
+from .engine import ModeSwitch, Node, grad_mode
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -31,7 +31,7 @@ class AnomalyError(RuntimeError):
     """A backward pass produced a NaN or an infinity (raised only under `detect_anomaly`)."""
 
 
-class detect_anomaly:
+class detect_anomaly(ModeSwitch):
     """Context manager (and decorator): check every gradient for NaN/inf while backward runs.
 
     Nodes made inside the block remember where in your code they were made, so the error
@@ -42,20 +42,7 @@ class detect_anomaly:
             loss.backward()       # AnomalyError: the backward of 'mul' produced nan ...
     """
 
-    def __enter__(self) -> "detect_anomaly":
-        self._prev = grad_mode.anomaly
-        grad_mode.anomaly = True
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        grad_mode.anomaly = self._prev
-
-    def __call__(self, fn: Callable) -> Callable:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with detect_anomaly():
-                return fn(*args, **kwargs)
-        wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
-        return wrapper
+    flag, value = "anomaly", True
 
 
 def is_anomaly_enabled() -> bool:

@@ -109,22 +109,32 @@ class _GradMode:
 grad_mode = _GradMode()
 
 
-class no_grad:
-    """Context manager (and decorator): nothing computed inside records a graph."""
+class ModeSwitch:
+    """Context manager (and decorator) that sets one `grad_mode` flag while it is active."""
 
-    def __enter__(self) -> None:
-        self._prev = grad_mode.enabled
-        grad_mode.enabled = False
+    flag: str
+    value: bool
+
+    def __enter__(self) -> "ModeSwitch":
+        self._prev = getattr(grad_mode, self.flag)
+        setattr(grad_mode, self.flag, self.value)
+        return self
 
     def __exit__(self, *exc: Any) -> None:
-        grad_mode.enabled = self._prev
+        setattr(grad_mode, self.flag, self._prev)
 
     def __call__(self, fn: Callable) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
+            with type(self)():
                 return fn(*args, **kwargs)
         wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
         return wrapper
+
+
+class no_grad(ModeSwitch):
+    """Context manager (and decorator): nothing computed inside records a graph."""
+
+    flag, value = "enabled", False
 
 
 def toposort(root: Node) -> list[Node]:
