@@ -6,7 +6,7 @@ installed package); peers come with `pip install -e ".[bench]"`, missing ones ar
 """
 import sys
 
-from tinygrad_memo.bench import main
+from tinygrad_memo.app.bench import main
 
 if __name__ == "__main__":
     raise SystemExit(main(["--only", "scalar", *sys.argv[1:]]))

@@ -9,7 +9,9 @@ import os
 import sys
 import time
 
-from tinygrad_memo import data, graph_cmd, nn, render, viz
+from tinygrad_memo import data, nn, viz
+from tinygrad_memo.app import graph as graph_cmd
+from tinygrad_memo.viz import render
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGES = os.path.join(HERE, "images")

@@ -2,7 +2,7 @@
 
 The 8x8 digits ship inside the package (1,797 images, 10 classes). An MLP 64 -> 128 -> 10
 with ReLU, cross-entropy and Adam reaches about 97-99% test accuracy in well under a second.
-The loop below is what `tinygrad_memo.train.fit` (and `tinygrad-memo demo`) run.
+The loop below is what `tinygrad_memo.app.train.fit` (and `tinygrad-memo demo`) run.
 
 Run: python examples/digits.py       (TINYGRAD_MEMO_QUICK=1: 3 epochs, for CI)
 """

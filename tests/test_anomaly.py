@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from tinygrad_memo import Tensor, Value, detect_anomaly, grad
-from tinygrad_memo import anomaly
-from tinygrad_memo.anomaly import AnomalyError
-from tinygrad_memo.engine import grad_mode
+from tinygrad_memo.core import anomaly
+from tinygrad_memo.core.anomaly import AnomalyError
+from tinygrad_memo.core.engine import grad_mode
 
 
 def t64(a, requires_grad=True):

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_memo import Tensor, Value, grad, gradcheck, no_grad
-from tinygrad_memo.engine import backprop, toposort
+from tinygrad_memo.core.engine import backprop, toposort
 from tinygrad_memo.testing import expressions, tensors
 
 

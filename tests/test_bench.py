@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygrad_memo import bench, cli
+from tinygrad_memo.app import bench, cli
 
 
 def test_bench_is_a_subcommand_and_rejects_unknown_workloads(capsys):

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_memo import (Tensor, Value, checkpoint, detect_anomaly, grad, nn, no_grad)
-from tinygrad_memo.anomaly import AnomalyError
-from tinygrad_memo.engine import GraphFreedError
-from tinygrad_memo.hooks import HOOKS
+from tinygrad_memo.core.anomaly import AnomalyError
+from tinygrad_memo.core.engine import GraphFreedError
+from tinygrad_memo.core.hooks import HOOKS
 from tinygrad_memo.testing import arrays, expressions
 
 ROOT = Path(__file__).resolve().parents[1]

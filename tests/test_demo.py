@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tinygrad_memo import data, nn, optim
-from tinygrad_memo.cli import main
-from tinygrad_memo.train import evaluate, fit, predict
+from tinygrad_memo.app.cli import main
+from tinygrad_memo.app.train import evaluate, fit, predict
 
 HAS_MPL = importlib.util.find_spec("matplotlib") is not None
 HAS_VIZ = importlib.util.find_spec("tinygrad_memo.viz") is not None

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 
 from tinygrad_memo import GradcheckError, Tensor, Value, gradcheck, numerical_grad
-from tinygrad_memo.engine import Op
+from tinygrad_memo.core.engine import Op
 from tinygrad_memo.testing import Expression, broadcastable_shapes, expressions, tensors
 
 # a deliberately wrong primitive: forward x**2, derivative 3x instead of 2x

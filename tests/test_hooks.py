@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 from tinygrad_memo import Tensor, Value, grad, nn
-from tinygrad_memo.hooks import HOOKS
+from tinygrad_memo.core.hooks import HOOKS
 from tinygrad_memo.nn.utils import clip_grad_norm_
 from tinygrad_memo.testing import expressions
 

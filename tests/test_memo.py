@@ -12,7 +12,7 @@ from hypothesis import given, settings
 
 from tinygrad_memo import Tensor, Value, grad
 from tinygrad_memo import memo
-from tinygrad_memo.cli import main
+from tinygrad_memo.app.cli import main
 from tinygrad_memo.memo import (TooManyPathsError, backprop_cost, count_paths, diamond_chain,
                                 fib_memo, fib_naive, fib_naive_calls, fib_table, memo_bytes,
                                 path_grad, scalar_mlp)

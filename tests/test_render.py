@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tinygrad_memo import render as R
+from tinygrad_memo.viz import render as R
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 

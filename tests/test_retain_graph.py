@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 
 from tinygrad_memo import Tensor, Value, grad
-from tinygrad_memo import engine
-from tinygrad_memo.engine import GraphFreedError
+from tinygrad_memo.core import engine
+from tinygrad_memo.core.engine import GraphFreedError
 from tinygrad_memo.testing import expressions
 
 

@@ -154,7 +154,7 @@ def test_detach_cuts_the_graph():
 
 
 def test_gradcheck_catches_a_wrong_derivative():
-    from tinygrad_memo.engine import Op
+    from tinygrad_memo.core.engine import Op
 
     bad_square = Op("bad_square", scalar=lambda x: x * x, vjps=(lambda g, out, ctx, x: g * 3 * x,))
     with pytest.raises(GradcheckError, match=r"input 0, its value: analytic gradient 6 but numeric 4"):

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinygrad_memo import Tensor, Value, cli, grad, graph_cmd, render, viz
+from tinygrad_memo import Tensor, Value, grad, viz
+from tinygrad_memo.app import cli, graph as graph_cmd
+from tinygrad_memo.viz import render
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -47,7 +49,7 @@ def test_neuron_svg_shows_every_value_and_grad(tmp_path):
     path = viz.draw(o, tmp_path / "neuron.svg")
     assert path == os.fspath(tmp_path / "neuron.svg")
     texts = svg_texts(open(path, "rb").read())
-    from tinygrad_memo.engine import toposort
+    from tinygrad_memo.core.engine import toposort
     nodes = toposort(o)
     o.backward()   # the picture computed its own gradients; .backward() must agree with them
     for node in nodes:
@@ -61,7 +63,7 @@ def test_neuron_svg_shows_every_value_and_grad(tmp_path):
 def test_drawing_after_backward_freed_the_graph_says_what_to_do():
     o = graph_cmd.neuron()
     o.backward()
-    from tinygrad_memo import engine
+    from tinygrad_memo.core import engine
     if o._parents is not getattr(engine, "FREED", None):   # the graph survived backward
         assert "grad 1" in svg_texts(viz.to_dot(o).svg())
         return

@@ -1,11 +1,11 @@
 """tinygrad_memo: backpropagation is memoization, made small, fast and visible."""
-from .anomaly import AnomalyError, detect_anomaly
+from .core.anomaly import AnomalyError, detect_anomaly
 from .checkpointing import checkpoint
-from .engine import GraphFreedError, grad, no_grad
+from .core.engine import GraphFreedError, grad, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
-from .tensor import Tensor
-from .value import Value
-from . import memo, nn, optim, viz
+from .core.tensor import Tensor
+from .core.value import Value
+from . import memo, nn, optim
 
 __all__ = ["Value", "Tensor", "grad", "no_grad", "gradcheck", "numerical_grad",
            "GradcheckError", "testing", "detect_anomaly", "AnomalyError", "GraphFreedError",

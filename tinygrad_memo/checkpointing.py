@@ -21,10 +21,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .engine import Node, Op, grad, grad_mode, toposort
-from .hooks import HOOKS
-from .tensor import Tensor, _tensor
-from .value import Value, _value
+from .core.engine import Node, Op, grad, grad_mode, toposort
+from .core.hooks import HOOKS
+from .core.tensor import Tensor, _tensor
+from .core.value import Value, _value
 
 
 def checkpoint(fn: Callable[..., Node], *args: Any) -> Node:

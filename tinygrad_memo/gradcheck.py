@@ -10,9 +10,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .engine import Node, grad
-from .tensor import Tensor
-from .value import Value
+from .core.engine import Node, grad
+from .core.tensor import Tensor
+from .core.value import Value
 
 
 class GradcheckError(AssertionError):

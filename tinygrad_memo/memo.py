@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from .engine import Node, backprop, check_inputs, toposort
-from .tensor import Tensor
-from .value import Value
+from .core.engine import Node, backprop, check_inputs, toposort
+from .core.tensor import Tensor
+from .core.value import Value
 
 __all__ = ["fib_naive", "fib_memo", "fib_table", "fib_naive_calls", "FIB_NAIVE_MAX",
            "path_grad", "count_paths", "backprop_cost", "memo_bytes", "TooManyPathsError",

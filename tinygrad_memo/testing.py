@@ -20,8 +20,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .tensor import Tensor
-from .value import Value
+from .core.tensor import Tensor
+from .core.value import Value
 
 __all__ = ["shapes", "arrays", "tensors", "broadcastable_shapes", "values", "expressions",
            "Expression"]

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..checkpointing import checkpoint
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from .module import Module
 
 Seed = int | np.random.Generator | None

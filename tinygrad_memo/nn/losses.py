@@ -9,8 +9,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor
-from ..value import Value
+from ..core.tensor import Tensor
+from ..core.value import Value
 
 
 def _target_array(target: Any, what: str) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from typing import Any, Sequence
 
-from ..value import Value
+from ..core.value import Value
 from .module import Module
 
 Seed = int | random.Random | None

@@ -13,8 +13,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..engine import Node
-from ..value import Value
+from ..core.engine import Node
+from ..core.value import Value
 
 
 def clip_grad_norm_(parameters: Node | Iterable[Node], max_norm: float,

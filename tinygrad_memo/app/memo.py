@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .cli import UsageError, check_writable_file
-from .memo import MemoReport, format_report, memo_report
+from ..memo import MemoReport, format_report, memo_report
 
 HELP = ("the table naive vs memoized: Fibonacci calls and backprop local-derivative "
         "evaluations, by depth")

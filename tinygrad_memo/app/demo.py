@@ -17,12 +17,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import data
+from .. import data
 from .cli import UsageError, check_writable_dir
-from .engine import grad, toposort
-from .nn import MLP, cross_entropy
-from .optim import Adam
-from .tensor import Tensor
+from ..core.engine import grad, toposort
+from ..nn import MLP, cross_entropy
+from ..optim import Adam
+from ..core.tensor import Tensor
 from .train import History, evaluate, fit
 
 HELP = "train an MLP on an embedded dataset (digits by default): accuracy, model, pictures"
@@ -162,14 +162,14 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
 
     written: list[Path] = []
     try:
-        from . import viz
+        from .. import viz
     except ImportError:
         say("note: skipped graph.svg (tinygrad_memo.viz is not available)")
     else:
         title = f"one training step of {model!r}: gradient flow"
         written.append(Path(viz.draw(step_loss(), out / "graph.svg", format="svg", title=title)))
     try:
-        from . import memo
+        from .. import memo
     except ImportError:
         say("note: skipped memo.txt (tinygrad_memo.memo is not available)")
     else:

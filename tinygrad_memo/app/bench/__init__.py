@@ -96,7 +96,7 @@ def run_worker(job: str, args: dict[str, Any], timeout: float) -> dict[str, Any]
 
     The worker's BLAS and OpenMP pools get ``WORKER_THREADS`` threads (PyTorch the same).
     """
-    cmd = [sys.executable, "-m", "tinygrad_memo.bench", "worker", job, json.dumps(args)]
+    cmd = [sys.executable, "-m", "tinygrad_memo.app.bench", "worker", job, json.dumps(args)]
     env = dict(os.environ, **{v: str(WORKER_THREADS[0]) for v in THREAD_VARS})
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -180,7 +180,7 @@ def missing_note(names: list[str]) -> list[str]:
 
 
 def _moons(n: int) -> tuple[list[list[float]], list[float]]:
-    from .data import make_moons
+    from ...data import make_moons
     X, y = make_moons(n, noise=0.1, seed=0)
     return X.astype(float).tolist(), [float(2 * t - 1) for t in y]
 
@@ -191,9 +191,9 @@ def _scalar_framework(fw: str) -> tuple[Any, Any]:
         from micrograd.engine import Value
         from micrograd.nn import MLP
         return Value, MLP
-    from .value import Value as V
+    from ...core.value import Value as V
     try:
-        from .nn.scalar import MLP as M
+        from ...nn.scalar import MLP as M
     except ImportError:  # nn not there yet: the same network, micrograd's code on our Value
         M = _mini_scalar_mlp(V)
     return V, M
@@ -378,7 +378,7 @@ def worker_chain(fw: str, depth: int) -> dict[str, Any]:
                 from micrograd.engine import Value
                 x = Value(1.0)
             else:
-                from .value import Value
+                from ...core.value import Value
                 x = Value(1.0)
             v = x
             t0 = time.perf_counter()
@@ -496,7 +496,7 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
     if want(FLOOR):
         steps[FLOOR] = floor
 
-    from .tensor import Tensor
+    from ...core.tensor import Tensor
     P = [Tensor(w.copy(), requires_grad=True) for w in w0]
     x_t = Tensor(X)
 
@@ -597,7 +597,7 @@ def op_chain_cases(n_ops: int = 1000, shape: tuple[int, ...] = (8,),
     if want(FLOOR):
         cases["numpy forward only"] = numpy_fwd
 
-    from .tensor import Tensor
+    from ...core.tensor import Tensor
     x, b, w = Tensor(x0, requires_grad=True), Tensor(b0, requires_grad=True), Tensor(w0, requires_grad=True)
 
     def ours() -> Any:
@@ -668,7 +668,7 @@ def broadcast_cases(shape: tuple[int, int] = (256, 512),
     if want(FLOOR):
         cases[FLOOR] = floor
 
-    from .tensor import Tensor
+    from ...core.tensor import Tensor
     x, b = Tensor(x0, requires_grad=True), Tensor(b0, requires_grad=True)
 
     def ours() -> Any:
@@ -826,8 +826,8 @@ def bench_tensor(cfg: "Config", progress: Progress, parts: list[str]) -> dict[st
 
 def worker_memory(depth: int, width: int, batch: int) -> dict[str, Any]:
     """tracemalloc peak of one step of a deep ReLU MLP, next to what the step must hold."""
-    from .engine import toposort
-    from .tensor import Tensor
+    from ...core.engine import toposort
+    from ...core.tensor import Tensor
     sizes = [width] * (depth + 1) + [10]
     w0 = _mlp_weights(sizes)
     rng = np.random.default_rng(4)
@@ -1015,7 +1015,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import UsageError, check_writable_file
+    from ..cli import UsageError, check_writable_file
     only = None
     if args.only is not None:
         only = [w.strip() for w in args.only.split(",") if w.strip()]
@@ -1051,12 +1051,12 @@ WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tinygrad_memo.bench worker JOB ARGS_JSON`` (used by the scalar workloads)."""
+    """``python -m tinygrad_memo.app.bench worker JOB ARGS_JSON`` (used by the scalar workloads)."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 3 and argv[0] == "worker":
         print(json.dumps(WORKERS[argv[1]](**json.loads(argv[2]))))
         return 0
-    from .cli import main as cli_main
+    from ..cli import main as cli_main
     return cli_main(["bench", *argv])
 
 

@@ -11,12 +11,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import data as datasets
-from .engine import no_grad
-from .nn.losses import cross_entropy
-from .nn.module import Module
-from .optim import Optimizer
-from .tensor import Tensor
+from .. import data as datasets
+from ..core.engine import no_grad
+from ..nn.losses import cross_entropy
+from ..nn.module import Module
+from ..optim import Optimizer
+from ..core.tensor import Tensor
 
 LossFn = Callable[[Tensor, Any], Tensor]
 

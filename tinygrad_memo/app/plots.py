@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .nn.module import Module
+from ..nn.module import Module
 from .train import History, predict
 
 MISSING = 'matplotlib is not installed (pip install "tinygrad-memo[plot]")'

@@ -11,8 +11,8 @@ import time
 from typing import Callable
 
 from .cli import UsageError
-from .engine import Node
-from .value import Value
+from ..core.engine import Node
+from ..core.value import Value
 
 HELP = "write the gradient-flow picture of a built-in example (SVG, PNG or DOT)"
 
@@ -52,9 +52,9 @@ def fib(n: int = 8) -> Value:
 
 def mlp() -> Node:
     """A Tensor MLP (2 -> 8 -> 8 -> 2, ReLU) and its cross-entropy on 16 moons points."""
-    from .data import make_moons
-    from .nn import MLP, cross_entropy
-    from .tensor import Tensor
+    from ..data import make_moons
+    from ..nn import MLP, cross_entropy
+    from ..core.tensor import Tensor
     X, y = make_moons(16, noise=0.1, seed=0)
     model = MLP(2, [8, 8, 2], seed=0)
     loss = cross_entropy(model(Tensor(X, label="x")), y)
@@ -65,8 +65,8 @@ def mlp() -> Node:
 def scalar_mlp() -> Node:
     """micrograd's scalar MLP (2 -> 8 -> 8 -> 1, Values) with a hinge loss over 16 points:
     thousands of nodes, so it is drawn one box per layer (``--group-by layer``)."""
-    from .data import make_moons
-    from .nn.scalar import MLP
+    from ..data import make_moons
+    from ..nn.scalar import MLP
     X, y = make_moons(16, noise=0.1, seed=0)
     model = MLP(2, [8, 8, 1], seed=0)
     total = Value(0.0)
@@ -118,7 +118,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import viz
+    from .. import viz
     if args.example not in EXAMPLES:
         raise UsageError(f"unknown example {args.example!r}; choose one of {', '.join(EXAMPLES)}")
     fmt = args.format

@@ -15,9 +15,9 @@ Two views:
     gradient between layers. Made for scalar MLPs over a batch (tens of thousands of nodes).
 
 Gradients are computed here, from ``root``, with the engine's own memo loop
-(`tinygrad_memo.engine.grad`), so a picture is truthful whatever ``.grad`` holds
+(`tinygrad_memo.core.engine.grad`), so a picture is truthful whatever ``.grad`` holds
 (intermediate Tensors included) and drawing never touches any ``.grad``.
-Rendering goes through `tinygrad_memo.render`: system ``dot`` when installed, otherwise a
+Rendering goes through `tinygrad_memo.viz.render`: system ``dot`` when installed, otherwise a
 renderer from PyPI, so SVG export and Jupyter display work on a machine without Graphviz.
 """
 from __future__ import annotations
@@ -32,8 +32,8 @@ from typing import Any, Callable, Iterable, Optional, Union
 import graphviz
 import numpy as np
 
-from . import engine
-from .engine import Node, toposort
+from ..core import engine
+from ..core.engine import Node, toposort
 
 
 __all__ = ["to_dot", "draw", "GradientGraph", "GraphTooLargeError", "layer_of",
@@ -81,7 +81,7 @@ class GradientGraph(graphviz.Digraph):
 
     Why a subclass: graphviz's own ``_repr_mimebundle_``, ``.pipe`` and ``.render`` need the
     ``dot`` program. This class keeps everything a Digraph offers (``.source``, ``.node``,
-    ``.edge``, ``.attr``) and adds rendering through `tinygrad_memo.render`, so a notebook
+    ``.edge``, ``.attr``) and adds rendering through `tinygrad_memo.viz.render`, so a notebook
     shows the graph inline on any machine and ``.svg()`` / ``.draw(path)`` always work.
     (``.pipe()`` and ``.render()`` are graphviz's own and still need the ``dot`` program.)
     """
@@ -163,7 +163,7 @@ def draw(root: Node | graphviz.Digraph, path: str | os.PathLike, format: str | N
 
     ``format`` is "svg", "png", "pdf" or "dot" (the Graphviz source); if omitted it comes from
     the file's suffix, and is "svg" when the suffix is none of these. ``kwargs`` go to `to_dot`.
-    Works without a system Graphviz (see `tinygrad_memo.render`). The file is written only
+    Works without a system Graphviz (see `tinygrad_memo.viz.render`). The file is written only
     after rendering succeeded, so a failure never leaves a half-written picture.
     """
     path_str = os.fspath(path)

@@ -15,10 +15,10 @@ from typing import NoReturn, Sequence
 
 # name -> module implementing it
 COMMANDS: dict[str, str] = {
-    "graph": "tinygrad_memo.graph_cmd",
-    "memo": "tinygrad_memo.memo_cmd",
-    "demo": "tinygrad_memo.demo",
-    "bench": "tinygrad_memo.bench",
+    "graph": "tinygrad_memo.app.graph",
+    "memo": "tinygrad_memo.app.memo",
+    "demo": "tinygrad_memo.app.demo",
+    "bench": "tinygrad_memo.app.bench",
 }
 
 
@@ -67,7 +67,7 @@ def check_writable_file(path: Path, option: str, make_parents: bool = False) -> 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tinygrad-memo",
                      description="Backpropagation is memoization: train, draw and measure it.")
-    from . import __version__
+    from .. import __version__
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, modname in COMMANDS.items():
