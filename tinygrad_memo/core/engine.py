@@ -169,7 +169,8 @@ def toposort(root: Node) -> list[Node]:
 
 def backprop(root: Node, seed: Any, create_graph: bool = False,
              wanted: Sequence[Node] = (), accumulate: bool = True,
-             stats: dict[str, int] | None = None, retain_graph: bool = True) -> dict[Node, Any]:
+             stats: dict[str, int] | None = None, retain_graph: bool = True,
+             observer: Any = None) -> dict[Node, Any]:
     """The memo loop: d(root)/d(node) for every node below root, each computed once.
 
     ``memo[node]`` gathers the gradient arriving along every path through ``node``. Walking
@@ -183,6 +184,9 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     once it has passed its gradient on, and is dropped from ``order``: what is no longer
     needed dies during backward, so memory shrinks to the frontier still to be processed.
     Hooks (`Node.register_hook`) see each final gradient; `detect_anomaly` checks each local.
+    ``observer`` (e.g. `viz.animate`) watches the loop itself: ``observer.final(node, g)``
+    when a node's gradient is final, ``observer.edge(node, parent, local, total)`` after each
+    local derivative is added into the memo (``total`` = ``memo[parent]`` so far).
     """
     memo: dict[Node, Any] = {root: seed}
     found: dict[Node, Any] = {}
@@ -202,6 +206,8 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
             continue
         if hooked:
             g = run_hooks(node, g)
+        if observer is not None:
+            observer.final(node, g)
         if keep and node in keep:
             found[node] = g
         if accumulate and node._keeps_grad:
@@ -217,7 +223,7 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
         if free:
             node._parents, node._ctx = FREED, None
         out = node if create_graph else node.data
-        if len(parents) == 2 and check is None:  # a binary op: the loop below, unrolled
+        if len(parents) == 2 and check is None and observer is None:  # a binary op: the loop below, unrolled
             a, b = parents                       # (no zip, no list, no *args: the hot path)
             x, y = (a, b) if create_graph else (a.data, b.data)
             if a.requires_grad:
@@ -240,6 +246,8 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
                 evaluations += 1
                 prev = memo.get(parent)
                 memo[parent] = local if prev is None else prev + local
+                if observer is not None:
+                    observer.edge(node, parent, local, memo[parent])
     if stats is not None:
         stats.update(nodes=n_nodes, evaluations=evaluations)
     return found
