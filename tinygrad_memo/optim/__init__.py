@@ -11,8 +11,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .core.tensor import Tensor
-from .core.value import Value
+from ..core.tensor import Tensor
+from ..core.value import Value
 
 Params = Iterable[Value | Tensor]
 
