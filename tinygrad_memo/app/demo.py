@@ -44,6 +44,8 @@ SETUPS: dict[str, Setup] = {
     "moons": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
     "circles": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
     "spirals": Setup(n=300, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
+    # makemore's MLP language model on 32,033 names (tinygrad_memo.app.names), not an MLP
+    "names": Setup(n=None, hidden=(200,), epochs=8, lr=1e-2, batch_size=256),
 }
 
 
@@ -91,6 +93,9 @@ def _settings(args: argparse.Namespace) -> tuple[Setup, Path]:
 
 def run(args: argparse.Namespace) -> int:
     setup, out = _settings(args)
+    if args.dataset == "names":
+        from . import names
+        return names.run(args, setup, out)
     say = (lambda *a: None) if args.quiet else print
     start = time.perf_counter()
 

@@ -31,10 +31,19 @@ class History:
 
 
 def predict(model: Module, X: Any, batch_size: int = 1024) -> np.ndarray:
-    """The model's outputs for ``X`` as an array, computed without recording a graph."""
+    """The model's outputs for ``X`` as an array, computed without recording a graph and in
+    evaluation mode (no dropout; BatchNorm's running statistics, left unchanged), after
+    which every sub-module gets its own mode back."""
     X = np.asarray(X)
-    with no_grad():
-        parts = [np.asarray(model(X[i:i + batch_size]).data) for i in range(0, len(X), batch_size)]
+    modes = [(m, m.training) for _, m in model.named_modules()]
+    model.eval()
+    try:
+        with no_grad():
+            parts = [np.asarray(model(X[i:i + batch_size]).data)
+                     for i in range(0, len(X), batch_size)]
+    finally:
+        for m, mode in modes:
+            m.training = mode
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
@@ -49,11 +58,13 @@ def evaluate(model: Module, X: Any, y: Any, loss_fn: LossFn = cross_entropy) -> 
 
 def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_size: int,
         loss_fn: LossFn = cross_entropy, seed: int | None = 0, progress: bool = True,
-        validation: tuple[Any, Any] | None = None, desc: str = "training") -> History:
+        validation: tuple[Any, Any] | None = None, desc: str = "training",
+        scheduler: Any = None) -> History:
     """Train ``model`` on ``(X, y)`` with mini-batches, reshuffled each epoch (seeded).
 
     With ``progress`` a tqdm bar counts the steps and shows the live (smoothed) loss.
     With ``validation=(X_test, y_test)`` the held-out loss is recorded after every epoch.
+    A ``scheduler`` (`tinygrad_memo.optim.lr_scheduler`) is stepped after every batch.
     """
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
@@ -71,6 +82,8 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
                 loss = loss_fn(model(xb), yb)
                 loss.backward()
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 value = loss.item()
                 history.step_loss.append(value)
                 total += value * len(xb)
