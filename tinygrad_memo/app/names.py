@@ -33,13 +33,12 @@ def build_model(hidden: int, seed: Any) -> nn.Sequential:
     to uniform (a loss near log 27 = 3.30 instead of a large first spike)."""
     rng = np.random.default_rng(seed)
     vocab = len(data.NAMES_ALPHABET)
-    model = nn.Sequential(
+    output = nn.Linear(hidden, vocab, seed=rng)
+    output.weight.data *= 0.1
+    return nn.Sequential(
         nn.Embedding(vocab, EMBEDDING, seed=rng), nn.Flatten(),
         nn.Linear(CONTEXT * EMBEDDING, hidden, bias=False, seed=rng),  # BatchNorm adds the bias
-        nn.BatchNorm1d(hidden), nn.Tanh(),
-        nn.Linear(hidden, vocab, seed=rng))
-    model[5].weight.data *= 0.1
-    return model
+        nn.BatchNorm1d(hidden), nn.Tanh(), output)
 
 
 def split(seed: int) -> tuple[list[str], list[str], list[str]]:

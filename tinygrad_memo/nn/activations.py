@@ -7,6 +7,7 @@ the input, which gives PyTorch's gradient there, not the 0 that relu(x) - a*relu
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -29,7 +30,8 @@ def softplus(x: Tensor) -> Tensor:
 
 
 def _number(who: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(float(value)):
         raise ValueError(f"{who}: {name} must be a finite number, got {value!r}")
     return float(value)
 
@@ -115,7 +117,7 @@ class Softmax(_Activation):
     def __init__(self, dim: int = -1) -> None:
         if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
             raise TypeError(f"{type(self).__name__}: dim must be an integer, got {dim!r}")
-        self.dim = int(dim)
+        self.dim: int = int(dim)
 
     def _apply(self, x: Tensor) -> Tensor:
         return x.softmax(self.dim)

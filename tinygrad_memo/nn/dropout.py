@@ -26,8 +26,8 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, *, seed: Seed = None) -> None:
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
-        self._rng = _rng(seed)
+        self.p: float = float(p)
+        self._rng: np.random.Generator = _rng(seed)
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)

@@ -20,7 +20,7 @@ from .module import Module
 
 
 def _eps(who: str, eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not float(eps) >= 0:
         raise ValueError(f"{who}: eps must be a number >= 0, got {eps!r}")
     return float(eps)
 
@@ -91,6 +91,11 @@ class BatchNorm1d(Module):
     evaluation mode (`Module.eval`) it normalises with the running statistics instead.
     ``track_running_stats=False`` keeps no statistics and always uses the batch's.
     """
+
+    # buffers (see Module.register_buffer), present when track_running_stats is True
+    running_mean: Tensor
+    running_var: Tensor
+    num_batches_tracked: Tensor
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, *,
