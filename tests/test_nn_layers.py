@@ -150,6 +150,21 @@ def test_sequential_file_naming_an_unknown_layer_class_is_refused(tmp_path):
         nn.Module.load(tmp_path / "evil.npz")
 
 
+@pytest.mark.parametrize("config, message", [
+    ('{"layers": [1]}', "Sequential layer 0 is not a"),
+    ('{"layers": "relu"}', r"the config must be \{'layers': \[...\]\}"),
+    ('{"layers": [], "extra": 1}', r"the config must be \{'layers': \[...\]\}"),
+    ('{"layers": [{"class": "tinygrad_memo.nn.embedding.Embedding", "config": {"nope": 1}}]}',
+     "unexpected keyword argument 'nope'"),
+])
+def test_sequential_files_with_malformed_configs_are_refused(tmp_path, config, message):
+    header = ('{"format": 1, "class": "tinygrad_memo.nn.containers.Sequential", "config": '
+              + config + '}')
+    np.savez(tmp_path / "bad.npz", __tinygrad_memo__=np.array(header))
+    with pytest.raises(nn.ModelFileError, match=message):
+        nn.Module.load(tmp_path / "bad.npz")
+
+
 def test_flatten_joins_axes_and_checks_them():
     x = Tensor(np.arange(24.0).reshape(2, 3, 4))
     assert nn.Flatten()(x).shape == (2, 12)
