@@ -206,6 +206,9 @@ def test_embedding_names_bad_indices():
         emb([[0, 1], [4, 2]])
     with pytest.raises(IndexError, match="index -1 at position 2 is outside"):
         emb(np.array([0, 1, -1]))
+    with pytest.raises(IndexError, match="index 9 at position 0 is outside"):
+        emb(9)
+    assert emb(3).shape == (2,)
     with pytest.raises(TypeError, match="indices must be integers, got dtype float64"):
         emb(np.array([0.0, 1.0]))
     with pytest.raises(TypeError, match="indices must be integers, got dtype bool"):

@@ -25,12 +25,12 @@ def _indices(x: Any, num: int) -> np.ndarray:
         raise TypeError(f"Embedding: indices must be integers, got dtype {arr.dtype} "
                         "(convert them with .astype(np.int64); float indices are refused "
                         "as in PyTorch)")
-    bad = np.argwhere((arr < 0) | (arr >= num))
+    bad = np.flatnonzero((arr < 0) | (arr >= num))
     if bad.size:
-        where = tuple(int(i) for i in bad[0])
-        raise IndexError(f"Embedding: index {int(arr[where])} at position "
-                         f"{where if arr.ndim != 1 else where[0]} is outside [0, {num}) "
-                         f"(num_embeddings={num})")
+        i = int(bad[0])
+        where = tuple(int(k) for k in np.unravel_index(i, arr.shape)) if arr.ndim > 1 else i
+        raise IndexError(f"Embedding: index {int(arr.reshape(-1)[i])} at position {where} is "
+                         f"outside [0, {num}) (num_embeddings={num})")
     return arr
 
 
