@@ -64,7 +64,7 @@ def test_drawing_after_backward_freed_the_graph_says_what_to_do():
     o = graph_cmd.neuron()
     o.backward()
     from tinygrad_memo.core import engine
-    if o._parents is not getattr(engine, "FREED", None):   # the graph survived backward
+    if o._inputs is not getattr(engine, "FREED", None):   # the graph survived backward
         assert "grad 1" in svg_texts(viz.to_dot(o).svg())
         return
     with pytest.raises(RuntimeError, match=r"Draw before calling backward\(\).*retain_graph=True"):
@@ -100,7 +100,7 @@ def test_edges_carry_each_paths_share_and_they_sum_to_the_node_grad():
     z = graph_cmd.diamond()
     flow = viz._Flow(z, None, True, limit=None)
     x = next(n for n in flow.nodes if n.label == "x")
-    shares = [s for (child, i), s in flow.edges.items() if child._parents[i] is x]
+    shares = [s for (child, i), s in flow.edges.items() if child._inputs[i] is x]
     assert len(shares) == 2                         # x feeds tanh and exp
     texts = svg_texts(viz.to_dot(z).svg())
     gx, = grad(z, [x])

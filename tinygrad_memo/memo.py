@@ -167,7 +167,7 @@ def count_paths(output: Node, wrt: Node | Iterable[Node]) -> int:
     paths: dict[Node, int] = {output: 1}
     for node in reversed(toposort(output)):
         n = paths[node]                  # final: every path into node has been counted
-        for parent in node._parents:
+        for parent in node._inputs:
             if parent.requires_grad:
                 paths[parent] = paths.get(parent, 0) + n
     return sum(paths.get(t, 0) for t in targets)
@@ -175,7 +175,7 @@ def count_paths(output: Node, wrt: Node | Iterable[Node]) -> int:
 
 def _local_vjp(g: Any, node: Node, i: int) -> Any:
     """g times d(node)/d(node's i-th input): one local derivative, evaluated."""
-    return node._op.vjps[i](g, node.data, node._ctx, *[p.data for p in node._parents])
+    return node._fn.vjps[i](g, node.data, node._ctx, *[p.data for p in node._inputs])
 
 
 def path_grad(output: Node, wrt: Node | Iterable[Node],
@@ -204,7 +204,7 @@ def path_grad(output: Node, wrt: Node | Iterable[Node],
     # Only walk into nodes from which some target can be reached (inputs first in toposort).
     leads: set[Node] = set()
     for node in toposort(output):
-        if node in targets or any(p in leads for p in node._parents):
+        if node in targets or any(p in leads for p in node._inputs):
             leads.add(node)
 
     seed = _seed(output)
@@ -223,7 +223,7 @@ def path_grad(output: Node, wrt: Node | Iterable[Node],
                 g = _local_vjp(g, child, i)
             evaluations += len(path)
             grads[node] = g if node not in grads else grads[node] + g
-        for i, parent in enumerate(node._parents):
+        for i, parent in enumerate(node._inputs):
             if parent.requires_grad and parent in leads:
                 stack.append((parent, depth + 1, (node, i)))
     return [grads[x] if x in grads else x._zero_grad_like(False) for x in items], evaluations

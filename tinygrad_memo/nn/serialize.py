@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from .module import _REGISTRY, Module
+# Every Module subclass, by "module.QualName": `Module.load` rebuilds only these classes, so
+# reading a model file never imports code named by the file. (module.py imports this file,
+# never the other way round: models are typed loosely here.)
+MODEL_CLASSES: dict[str, type] = {}
+
+
+def register_class(cls: type) -> None:
+    """Make ``cls`` loadable by `load_module` (every Module subclass does this on creation)."""
+    MODEL_CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
 HEADER = "__tinygrad_memo__"
 FORMAT = 1
@@ -33,7 +41,7 @@ class ModelFileError(ValueError):
     """A file that is not a model file this package wrote (or can read)."""
 
 
-def save_module(module: Module, path: Any) -> Path:
+def save_module(module: Any, path: Any) -> Path:
     """Write ``module`` to ``path`` atomically: a temporary file in the same folder, then rename."""
     path = Path(os.fspath(path))
     cls = type(module)
@@ -110,7 +118,7 @@ def load_arrays(path: Any) -> dict[str, np.ndarray]:
     return out
 
 
-def load_module(cls: type[Module], path: Any) -> Module:
+def load_module(cls: type, path: Any) -> Any:
     """Rebuild the model stored at ``path`` (see the module docstring for the format)."""
     arrays = load_arrays(path)
     if HEADER not in arrays:
@@ -125,7 +133,7 @@ def load_module(cls: type[Module], path: Any) -> Module:
     if fmt != FORMAT:
         raise ModelFileError(f"{path}: model file format {fmt!r} is not supported "
                              f"(this version reads format {FORMAT})")
-    klass = _REGISTRY.get(name)
+    klass = MODEL_CLASSES.get(name)
     if klass is None:
         raise ModelFileError(f"{path}: the model class {name} is unknown here; import the "
                              "module that defines it before loading")

@@ -222,7 +222,7 @@ class _Flow:
         nodes: list[Node] = []
         seen: set[Node] = set()
         for node in order:
-            for p in node._parents:
+            for p in node._inputs:
                 if p not in seen and not _requires_grad(p):
                     seen.add(p)
                     nodes.append(p)
@@ -248,18 +248,18 @@ class _Flow:
             grads = engine.grad(root, order, grad_output=seed, retain_graph=True)
             self.grads = dict(zip(order, grads))
             for node in order:
-                op, g = node._op, self.grads.get(node)
+                op, g = node._fn, self.grads.get(node)
                 if op is None or g is None:
                     continue
-                inputs = [p.data for p in node._parents]
-                for i, (p, vjp) in enumerate(zip(node._parents, op.vjps)):
+                inputs = [p.data for p in node._inputs]
+                for i, (p, vjp) in enumerate(zip(node._inputs, op.vjps)):
                     if _requires_grad(p):
                         self.edges[(node, i)] = size_of(vjp(g, node.data, node._ctx, *inputs))
 
     def kind(self, node: Node) -> str:
         if node is self.root:
             return "output"
-        if node._op is not None:
+        if node._fn is not None:
             return "value"
         return "param" if _requires_grad(node) else "const"
 
@@ -267,7 +267,7 @@ class _Flow:
 def _count(root: Node) -> int:
     """Values below root, constants included (only for the error message)."""
     order = toposort(root)
-    consts = {p for n in order for p in n._parents if not _requires_grad(p)}
+    consts = {p for n in order for p in n._inputs if not _requires_grad(p)}
     return len(order) + len(consts)
 
 
@@ -404,7 +404,7 @@ def _font(text: str, size: int | None = None, color: str | None = None, bold: bo
 
 
 def _op_text(node: Node) -> str:
-    name = node._op.name
+    name = node._fn.name
     if name == "pow" and isinstance(node._ctx, (int, float)):
         return f"^{fmt(node._ctx)}"
     return _OP_SYMBOL.get(name, name)
@@ -490,14 +490,14 @@ def _full(graph: GradientGraph, flow: _Flow, edge_labels: bool) -> _Scale:
     scale = _Scale(list(flow.edges.values()) + list(out_sizes.values()))
     for i, node in enumerate(flow.nodes):
         graph.node(f"v{i}", _value_label(flow, node))
-        if node._op is None:
+        if node._fn is None:
             continue
         hot = grads_on and out_sizes.get(node, 0.0) != out_sizes.get(node, 0.0)
         graph.node(f"op{i}", f"<{_safe(_op_text(node), 16)}>", shape="ellipse", style="filled",
                    fillcolor="#fde0dd" if hot else "#f0f0f0",
                    color=_NONFINITE if hot else "#8c8c8c", fontsize="10", height="0.28",
                    width="0.28", margin="0.04,0.02")
-        for k, p in enumerate(node._parents):
+        for k, p in enumerate(node._inputs):
             s = flow.edges.get((node, k)) if grads_on else None
             attrs = scale.edge(s, edge_labels) if grads_on else {"color": "#6f6f6f"}
             if grads_on and not _requires_grad(p):
@@ -541,22 +541,22 @@ def _assign_groups(flow: _Flow, key: Callable[[Node], str | None]) -> dict[Node,
     for node in flow.nodes:
         name = key(node)
         if name is None:
-            if node._op is None:
+            if node._fn is None:
                 name = _INPUTS
             else:
-                parents = node._parents
-                named = [group[p] for p in parents if p._op is None and group[p] != _INPUTS]
+                parents = node._inputs
+                named = [group[p] for p in parents if p._fn is None and group[p] != _INPUTS]
                 inner = [p for p in parents if group[p] != _INPUTS]
                 if named:
                     name = named[-1]
                 elif not inner:
                     name = _INPUTS
-                elif any(p._op is None for p in parents):
+                elif any(p._fn is None for p in parents):
                     name = out_name
                 else:
                     name = group[max(inner, key=flow.index.__getitem__)]
         group[node] = str(name)
-    if root._op is not None and key(root) is None:
+    if root._fn is not None and key(root) is None:
         group[root] = out_name
     return group
 
@@ -571,7 +571,7 @@ def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | No
         members[group[n]].append(n)
     between: dict[tuple[str, str], list[float]] = {}
     for node in flow.nodes:
-        for k, p in enumerate(node._parents):
+        for k, p in enumerate(node._inputs):
             a, b = group[p], group[node]
             if a != b:
                 between.setdefault((a, b), []).append(flow.edges.get((node, k)))
@@ -603,9 +603,9 @@ def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | No
 
 def _group_label(flow: _Flow, name: str, nodes: list[Node]) -> str:
     """A group's box: its name, what it holds, and its gradient health."""
-    leaves = [n for n in nodes if n._op is None]
+    leaves = [n for n in nodes if n._fn is None]
     params = [n for n in leaves if _requires_grad(n)]
-    ops = Counter(n._op.name for n in nodes if n._op is not None)
+    ops = Counter(n._fn.name for n in nodes if n._fn is not None)
     has_root = flow.root in nodes
     kind = "output" if has_root else ("const" if name == _INPUTS else "param" if params else "value")
     fill, border = _KIND_STYLE[kind]

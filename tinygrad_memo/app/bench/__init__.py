@@ -288,8 +288,8 @@ def worker_nodes(fw: str, n_points: int) -> dict[str, Any]:
             continue
         seen.add(id(v))
         seen_nodes.append(v)
-        stack.extend(v._prev if fw == "micrograd" else v._parents)
-    ops = sum(1 for v in seen_nodes if (v._op if fw == "micrograd" else v._op is not None))
+        stack.extend(v._prev if fw == "micrograd" else v._inputs)
+    ops = sum(1 for v in seen_nodes if (v._op if fw == "micrograd" else v._fn is not None))
     nodes = len(seen) - len(params)
     return {"bytes": used, "nodes": nodes, "op_nodes": ops, "bytes_per_node": used / nodes,
             "bytes_per_op_node": used / ops}
@@ -845,7 +845,7 @@ def worker_memory(depth: int, width: int, batch: int) -> dict[str, Any]:
     loss = -(h @ P[-2] + P[-1]).log_softmax(axis=-1)[rows, y].mean()
     nodes = toposort(loss)
     # every array the graph owns (views such as reshapes share their base's memory)
-    acts = sum(n.data.nbytes for n in nodes if n._op is not None and n.data.base is None)
+    acts = sum(n.data.nbytes for n in nodes if n._fn is not None and n.data.base is None)
     del nodes
     fwd_peak = tracemalloc.get_traced_memory()[1]
     loss.backward()
