@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from .. import data, nn
-from ..core.engine import no_grad, toposort
+from ..core.engine import toposort
+from ..core.modes import no_grad
 from ..core.tensor import Tensor
 from ..optim import AdamW
 from ..optim.lr_scheduler import CosineAnnealingLR

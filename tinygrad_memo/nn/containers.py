@@ -11,7 +11,8 @@ import numbers
 from typing import Any, Iterator
 
 from ..core.tensor import Tensor
-from .module import _REGISTRY, Module
+from .module import Module
+from .serialize import MODEL_CLASSES
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -33,7 +34,7 @@ def _build(spec: Any, where: str) -> Module:
     if not (isinstance(spec, dict) and isinstance(spec.get("class"), str)
             and isinstance(spec.get("config"), dict)):
         raise ValueError(f"{where} is not a {{'class': ..., 'config': {{...}}}} layer description")
-    klass = _REGISTRY.get(spec["class"])
+    klass = MODEL_CLASSES.get(spec["class"])
     if klass is None:
         raise ValueError(f"{where}: the layer class {spec['class']} is unknown here")
     return klass.from_config(spec["config"])

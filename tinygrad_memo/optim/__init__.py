@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..core.value import Value
+from . import lr_scheduler
 
 Params = Iterable[Value | Tensor]
 
@@ -170,6 +171,5 @@ class AdamW(Adam):
         self._adam_update(p, g, state)
 
 
-from . import lr_scheduler  # noqa: E402  (last: it imports Optimizer from this module)
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]

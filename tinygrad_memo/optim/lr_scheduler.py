@@ -15,8 +15,6 @@ import math
 import numbers
 from typing import Any, Sequence
 
-from . import Optimizer
-
 
 def _positive_int(who: str, name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
@@ -37,8 +35,9 @@ class LRScheduler:
     ``initial_lr`` by the first scheduler, so later ones start from the same value).
     """
 
-    def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(optimizer, Optimizer):
+    def __init__(self, optimizer: Any) -> None:
+        # (duck-typed: this module is imported by tinygrad_memo.optim, not the reverse)
+        if not (hasattr(optimizer, "lr") and hasattr(optimizer, "step")):
             raise TypeError(f"{type(self).__name__}: expected an optimizer, "
                             f"got {type(optimizer).__name__}")
         self.optimizer = optimizer
@@ -69,7 +68,7 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` epochs: ``base * gamma ** (e // step_size)``."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = _positive_int("StepLR", "step_size", step_size)
         self.gamma = _real("StepLR", "gamma", gamma)
         super().__init__(optimizer)
@@ -83,7 +82,7 @@ class CosineAnnealingLR(LRScheduler):
     ``eta_min + (base - eta_min) * (1 + cos(pi * e / T_max)) / 2`` (past T_max it rises again,
     as in PyTorch)."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
         self.T_max = _positive_int("CosineAnnealingLR", "T_max", T_max)
         self.eta_min = _real("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer)
@@ -97,7 +96,7 @@ class LinearLR(LRScheduler):
     """Scale the lr linearly from ``start_factor`` to ``end_factor`` over ``total_iters``
     epochs, then keep it: the usual warm-up (PyTorch's defaults: 1/3 to 1 over 5)."""
 
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+    def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5) -> None:
         self.start_factor = _real("LinearLR", "start_factor", start_factor)
         self.end_factor = _real("LinearLR", "end_factor", end_factor)
@@ -117,7 +116,7 @@ class SequentialLR(LRScheduler):
     """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` from its own
     epoch 0, and so on: e.g. a `LinearLR` warm-up followed by `CosineAnnealingLR`."""
 
-    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+    def __init__(self, optimizer: Any, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]) -> None:
         schedulers, milestones = list(schedulers), list(milestones)
         if not schedulers:
