@@ -1,9 +1,14 @@
 """The bench command's plumbing (no timings are asserted: docs/performance.md records them)."""
+import io
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from tinygrad_memo.app import cli
-from tinygrad_memo.app.bench import chain, harness, memory, mlp, per_op, report, tensor
+from tinygrad_memo.app import bench, cli
+from tinygrad_memo.app.bench import chain, harness, memory, mlp, per_op, report, tensor, workloads
 
 
 def test_bench_is_a_subcommand_and_rejects_unknown_workloads(capsys):
@@ -13,9 +18,30 @@ def test_bench_is_a_subcommand_and_rejects_unknown_workloads(capsys):
     assert "unknown workload ''" in capsys.readouterr().err
 
 
+def test_help_lists_every_registered_workload(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["bench", "--help"])
+    assert exit_.value.code == 0
+    assert "scalar, chain, mlp, ops, memory" in " ".join(capsys.readouterr().out.split())
+    assert list(bench.WORKLOADS) == ["scalar", "chain", "mlp", "ops", "memory"]
+
+
 def test_deep_chain_worker_gets_the_closed_form_gradient():
     out = chain.worker_chain(harness.OURS, 2000)
     assert out["ok"] and out["fwd"] >= 0 and out["bwd"] >= 0
+
+
+def test_a_worker_job_runs_in_its_own_process():
+    out = harness.run_worker("chain", {"fw": harness.OURS, "depth": 100}, timeout=120)
+    assert out.keys() == {"fwd", "bwd", "ok"} and out["ok"], out
+    bad = subprocess.run([sys.executable, "-m", "tinygrad_memo.app.bench", "--only", "nope"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown workload nope" in bad.stderr
+
+
+def test_every_job_a_workload_starts_is_registered():
+    assert set(harness.WORKERS) == {"moons", "nodes", "chain", "tensor", "memory"}
+    assert harness.WORKERS["tensor"] is tensor.worker_tensor
 
 
 def test_every_mlp_step_starts_from_the_same_loss():
@@ -47,6 +73,30 @@ def test_tensor_worker_times_one_framework_alone():
     out = tensor.worker_tensor(harness.OURS, ["mlp", "ops"], [4], sample_s=0.001, samples=1)
     assert set(out) == {"mlp@4", "loss@4", "ops:tinygrad_memo", "broadcast:tinygrad_memo"}
     assert out["loss@4"] > 0
+
+
+def test_workloads_registered_together_run_once_with_the_chosen_names(monkeypatch):
+    calls = []
+
+    def fake(cfg, progress, parts):
+        calls.append(parts)
+        return {p: harness.Table(p, ["x"], rows=[["1"]]) for p in parts}
+    monkeypatch.setattr(workloads, "WORKLOADS", {"a": fake, "b": fake, "c": fake})
+    monkeypatch.setattr(report, "WORKLOADS", workloads.WORKLOADS)
+    tables = report.run_benchmarks(harness.Config(), ["c", "a"], harness.Progress(False),
+                                   io.StringIO())
+    assert calls == [["a", "c"]]
+    assert list(tables) == ["a", "c", "targets", "machine"]
+
+
+def test_quick_memory_run_writes_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    assert cli.main(["bench", "--quick", "--only", "memory", "--json", str(path)]) == 0
+    assert "### Memory: one training step of a 6-hidden-layer MLP" in capsys.readouterr().out
+    got = json.loads(path.read_text())
+    assert list(got) == ["memory", "targets", "machine"]
+    assert got["memory"]["data"]["weights"] > 0
+    assert got["targets"]["data"]["deep-MLP step memory"]["value"] == got["memory"]["data"]["ratio"]
 
 
 def test_json_that_cannot_be_written_exits_2_before_the_run(tmp_path, capsys, monkeypatch):
