@@ -3,7 +3,9 @@
 Adding one: a module with its worker jobs (``@worker("JOB")`` functions that time one
 framework in a fresh process) and a `Bench` function ``bench_x(cfg, progress, parts)``
 returning ``{table key: Table}``; then one line below. Names registered to the same
-function run together in the same processes (``parts``: which of them were chosen).
+function run together in the same processes (``parts``: which of them were chosen). Its
+settings, if it needs new ones, are fields of `harness.Config` (full and ``quick``); its
+targets, if any, rows in `targets.targets`.
 """
 from __future__ import annotations
 
