@@ -25,7 +25,9 @@ from .core.value import Value
 __all__ = ["fib_naive", "fib_memo", "fib_table", "fib_naive_calls", "FIB_NAIVE_MAX",
            "path_grad", "count_paths", "backprop_cost", "memo_bytes", "TooManyPathsError",
            "DEFAULT_MAX_PATHS", "diamond_chain", "scalar_mlp", "GraphRow", "FibRow",
-           "MemoReport", "measure_graph", "measure_fib", "memo_report", "format_report"]
+           "MemoReport", "measure_graph", "measure_fib", "memo_report", "format_report",
+           "scalar_cross_entropy", "MLPCounts", "mlp_counts", "mlp_growth", "format_mlp_table",
+           "format_count"]
 
 # -- Fibonacci ----------------------------------------------------------------------------
 
@@ -434,3 +436,144 @@ def format_report(report: MemoReport) -> str:
         "backward (backprop_cost).\nmemo bytes = the gradients the memo stores, one per node, "
         "8 bytes each (memo_bytes).",
     ])
+
+
+# -- focusing on the first layer: a classifier MLP of scalars, counted from its shapes ------
+
+
+def scalar_cross_entropy(logits: Sequence[Value], target: int) -> Value:
+    """-log softmax(logits)[target] for one sample, as a graph of Values.
+
+    Built as log(sum_k exp(z_k - m)) - (z_target - m), with m = max(z) a constant so that
+    exp cannot overflow, and the sum a chain of adds. This is the loss whose graph
+    `mlp_counts` counts.
+    """
+    zs = list(logits)
+    if not zs or not all(isinstance(z, Value) for z in zs):
+        raise TypeError("scalar_cross_entropy: logits must be a non-empty sequence of Values")
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral) \
+            or not 0 <= target < len(zs):
+        raise ValueError(f"scalar_cross_entropy: target must be a class index in "
+                         f"[0, {len(zs)}), got {target!r}")
+    m = max(z.data for z in zs)
+    shifted = [z - m for z in zs]
+    total = shifted[0].exp()
+    for d in shifted[1:]:
+        total = total + d.exp()
+    return total.log() - shifted[int(target)]
+
+
+@dataclass(frozen=True)
+class MLPCounts:
+    """The gradient of one sample's loss for every first-layer weight of an MLP classifier,
+    in its graph of scalars: paths, the naive chain rule's cost, the memo's cost and size."""
+
+    sizes: tuple[int, ...]      # inputs, hidden widths..., classes
+    weights: int                # first-layer weights: inputs * first hidden width
+    paths_per_weight: int       # paths from the loss to each one of them (the same for all)
+    paths: int                  # ... summed over all of them
+    naive_evaluations: int      # path_grad: one local derivative per edge of every path
+    memo_evaluations: int       # backprop_cost: one per edge of the whole graph
+    memo_entries: int           # one gradient per node
+
+    @property
+    def memo_bytes(self) -> int:
+        """8 bytes (a C double) per memo entry, as `memo_bytes` counts a Value graph."""
+        return 8 * self.memo_entries
+
+
+def _check_sizes(sizes: Any, who: str) -> tuple[int, ...]:
+    try:
+        out = tuple(sizes)
+    except TypeError:
+        out = ()
+    if len(out) < 3 or any(isinstance(n, bool) or not isinstance(n, numbers.Integral)
+                           or n < 1 for n in out):
+        raise ValueError(f"{who}: sizes must be (inputs, hidden widths..., classes): at least "
+                         f"three positive integers, got {sizes!r}")
+    return tuple(int(n) for n in out)
+
+
+def mlp_counts(sizes: Sequence[int]) -> MLPCounts:
+    """Exact counts for the first layer's weights of the classifier MLP ``sizes`` = (inputs,
+    hidden widths..., classes), from the shapes alone, so any depth takes microseconds.
+
+    The graph is the one ``nn.scalar.MLP(sizes[0], sizes[1:])`` and `scalar_cross_entropy`
+    build for one sample of Python floats: a neuron is ``b + w1*x1 + ... + wn*xn``, a chain
+    of adds, with ReLU on the hidden layers (any one-input activation counts the same).
+    A hidden unit reaches the loss once through every unit of each later layer, so a
+    first-layer weight has (classes + 1) * (product of the later hidden widths) paths.
+    tests/test_memo.py checks every figure against count_paths, path_grad, backprop_cost
+    and memo_bytes on networks actually built.
+    """
+    sizes = _check_sizes(sizes, "mlp_counts")
+    inputs, *hidden, classes = sizes
+    # Walk down from the loss keeping, for one layer's units, the paths from the loss into
+    # them (summed over the layer) and the lengths of those paths (summed likewise).
+    # The logits: into z_k the path through exp and the sum (4 edges plus z_k's place in the
+    # chain of adds), and into z_target also the direct one (loss -> z_target - m -> z_target).
+    paths = classes + 1
+    lengths = 4 * classes + (classes - 1) * (classes + 2) // 2 + 2
+    fan_ins = [inputs, *hidden]
+    for n in reversed(hidden):
+        # unit i of this layer is the term at place i of every neuron above: n - i + 1 adds
+        # and one mul down to it, then one relu edge to its pre-activation
+        lengths = n * lengths + paths * (n * (n + 1) // 2 + 2 * n)
+        paths = n * paths
+    per_weight = paths // hidden[0]
+    naive = inputs * lengths + paths * (inputs * (inputs + 1) // 2 + inputs)
+    outs = [*hidden, classes]
+    # Per neuron with fan-in n: n weights, 1 bias, n muls, n adds (2 edges each), a relu on
+    # hidden layers (1 edge); each first-layer mul also lifts its float input to a leaf.
+    # The loss: per class a constant, a sub (2 edges) and an exp (1); classes - 1 adds,
+    # the log (1) and the final sub (2).
+    nodes = inputs * hidden[0] + 4 * classes + 1
+    edges = 5 * classes + 1
+    for i, (n, out) in enumerate(zip(fan_ins, outs)):
+        relu = i < len(hidden)
+        nodes += out * (3 * n + 1 + relu)
+        edges += out * (4 * n + relu)
+    return MLPCounts(sizes, inputs * hidden[0], per_weight, inputs * paths, naive, edges, nodes)
+
+
+def mlp_growth(inputs: int, width: int, classes: int, max_hidden: int) -> list[MLPCounts]:
+    """`mlp_counts` for 1, 2, ..., max_hidden hidden layers of ``width`` units."""
+    return [mlp_counts((inputs, *[width] * k, classes)) for k in range(1, max_hidden + 1)]
+
+
+def format_count(x: int) -> str:
+    """``x`` with thousands separators, or as ``1.23e+45`` from ten digits on: integer
+    arithmetic only, so no float overflow and no limit on the digits of int-to-str."""
+    if x < 10 ** 9:
+        return f"{x:,}"
+    e = (x.bit_length() - 1) * 30102 // 100_000     # floor(log10(x)), or a little below
+    while 10 ** (e + 1) <= x:
+        e += 1
+    unit = 10 ** (e - 2)                             # keep three significant digits
+    q, r = divmod(x, unit)
+    q += 2 * r >= unit
+    if q == 1000:
+        q, e = 100, e + 1
+    return f"{q // 100}.{q % 100:02d}e+{e}"
+
+
+def _times(n: int, d: int) -> str:
+    """n / d as a factor, exact for any size."""
+    q = n // d
+    return f"{n / d:,.1f}x" if q < 10 ** 4 else f"{format_count(q)}x"
+
+
+def format_mlp_table(rows: Sequence[MLPCounts], mark: tuple[int, ...] | None = None) -> str:
+    """One row per network, by its number of hidden layers; the row whose sizes equal
+    ``mark`` is flagged "<- this model"."""
+    header = ("hidden layers", "paths to 1 weight", "paths to all", "naive evals",
+              "memo evals", "naive/memo", "memo entries", "memo bytes")
+    body = [(str(len(r.sizes) - 2), format_count(r.paths_per_weight), format_count(r.paths),
+             format_count(r.naive_evaluations), format_count(r.memo_evaluations),
+             _times(r.naive_evaluations, r.memo_evaluations), format_count(r.memo_entries),
+             format_count(r.memo_bytes)) for r in rows]
+    table = _table(header, body).splitlines()
+    for i, r in enumerate(rows):
+        if r.sizes == mark:
+            table[i + 1] += "  <- this model"
+    return "\n".join(table)
