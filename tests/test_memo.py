@@ -277,7 +277,7 @@ def test_format_count_is_exact_arithmetic_at_any_size():
     assert format_count(9_994 * 10 ** 20) == "9.99e+23"
     assert format_count(10 ** 5000) == "1.00e+5000"          # past int-to-str's digit limit
     assert format_count(3 * 10 ** 5000 - 1) == "3.00e+5000"
-    assert format_count(2 ** 20000) == "3.98e+6020"
+    assert format_count(2 ** 20000) == "3.98e+6020"   # 2**20000 // 10**6018 == 398
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -375,7 +375,52 @@ def test_memo_command_table_is_right(capsys):
         assert naive == ("too many paths" if expected is None else f"{expected:,}")
 
 
+def mlp_table(text):
+    """The --mlp table: {hidden layers: ([cells], marked)}."""
+    block = next(b for b in text.split("\n\n") if b.startswith("hidden  paths/weight"))
+    rows = {}
+    for line in block.splitlines()[1:]:
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[int(cells[0])] = (cells[1:8], cells[8:] == ["<- this model"])
+    return rows
+
+
+def test_memo_mlp_prints_the_demo_model_by_hidden_layers(capsys):
+    assert main(["memo", "--mlp"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The model `tinygrad-memo demo` trains, 64 inputs -> 128 ReLU units "
+                          "-> 10 classes, with 1 to 10\nhidden layers of 128")
+    rows = mlp_table(out)
+    assert sorted(rows) == list(range(1, 11))
+    for k, (cells, marked) in rows.items():
+        c = mlp_counts((64, *[128] * k, 10))
+        assert cells[:4] == [format_count(x) for x in (c.paths_per_weight, c.paths,
+                                                       c.naive_evaluations, c.memo_evaluations)]
+        ratio = float(cells[4].rstrip("x").replace(",", ""))
+        assert ratio == pytest.approx(c.naive_evaluations / c.memo_evaluations, rel=5e-3)
+        assert cells[5:] == [format_count(c.memo_entries), format_count(c.memo_bytes)]
+        assert marked == (k == 1)                    # the demo trains one hidden layer
+    assert rows[1][0][:5] == ["11", "90,112", "9,797,632", "38,067", "257.4x"]
+    assert rows[4][0][4] == "247,803,089x" and rows[10][0][4] == "9.34e+20x"
+    assert ("Each further hidden layer multiplies the paths by 128 and adds 65,664 memoized "
+            "evaluations:\nexponential against linear.") in out
+
+
+def test_memo_mlp_max_depth_sets_the_rows(capsys):
+    assert main(["memo", "--mlp", "--max-depth", "3"]) == 0
+    assert sorted(mlp_table(capsys.readouterr().out)) == [1, 2, 3]
+    assert main(["memo", "--mlp", "--max-depth", "100"]) == 0   # exact counts stay fast
+    rows = mlp_table(capsys.readouterr().out)
+    assert rows[100][0][0] == format_count(11 * 128 ** 99) == "4.52e+209"
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["--mlp", "--naive-limit", "5"], "--naive-limit does not apply to --mlp: its counts are "
+                                      "exact, nothing is run path by path"),
+    (["--mlp", "--max-depth", "0"], "--max-depth must be between 1 and 100, got 0"),
+    (["--mlp", "--max-depth", "101"], "--max-depth must be between 1 and 100, got 101"),
+    (["--mlp", "--plot", "figure.txt2"], "--plot: cannot tell the format of 'figure.txt2'"),
+    (["--mlp=yes"], "argument --mlp: ignored explicit argument 'yes'"),
     (["--max-depth", "0"], "--max-depth must be between 1 and 100, got 0"),
     (["--max-depth", "101"], "--max-depth must be between 1 and 100, got 101"),
     (["--max-depth", "two"], "argument --max-depth: invalid int value: 'two'"),
@@ -403,6 +448,23 @@ def test_memo_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path, cap
     assert captured.err == ("tinygrad-memo memo: error: --plot needs matplotlib, which is not "
                             "installed; pip install 'tinygrad-memo[plot]'\n")
     assert captured.out == "" and not (tmp_path / "m.svg").exists()
+
+
+def test_memo_mlp_plot_writes_a_real_png_and_a_reproducible_svg(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    png, svg, again = tmp_path / "p" / "mlp.png", tmp_path / "mlp.svg", tmp_path / "again.svg"
+    for path in (png, svg, again):
+        assert main(["memo", "--mlp", "--max-depth", "6", "--plot", str(path)]) == 0
+        assert capsys.readouterr().out.endswith(f"\nwrote {path}\n")
+    from matplotlib.image import imread
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = imread(png)
+    assert image.shape[0] > 300 and image.shape[1] > 500
+    assert (image[..., :3] < 0.5).any()              # something drawn, not a blank page
+    text = svg.read_text()
+    assert text.startswith("<?xml") and "hidden layers" in text
+    assert "naive chain rule" in text and "memoized backprop" in text
+    assert text == again.read_text()
 
 
 def test_memo_plot_writes_a_reproducible_svg(tmp_path, capsys):

@@ -27,7 +27,7 @@ __all__ = ["fib_naive", "fib_memo", "fib_table", "fib_naive_calls", "FIB_NAIVE_M
            "DEFAULT_MAX_PATHS", "diamond_chain", "scalar_mlp", "GraphRow", "FibRow",
            "MemoReport", "measure_graph", "measure_fib", "memo_report", "format_report",
            "scalar_cross_entropy", "MLPCounts", "mlp_counts", "mlp_growth", "format_mlp_table",
-           "format_count"]
+           "format_count", "format_mlp_counts"]
 
 # -- Fibonacci ----------------------------------------------------------------------------
 
@@ -563,11 +563,27 @@ def _times(n: int, d: int) -> str:
     return f"{n / d:,.1f}x" if q < 10 ** 4 else f"{format_count(q)}x"
 
 
+def format_mlp_counts(c: MLPCounts) -> str:
+    """The figures of one network, one per line."""
+    n = format_count(c.weights)
+    rows = [("paths from the loss to one first-layer weight", format_count(c.paths_per_weight)),
+            (f"paths from the loss to all {n} of them", format_count(c.paths)),
+            ("naive chain rule, path by path", f"{format_count(c.naive_evaluations)} "
+                                               "local-derivative evaluations"),
+            ("memoized backprop, one per edge", f"{format_count(c.memo_evaluations)} "
+                                                "local-derivative evaluations"),
+            ("naive / memoized", _times(c.naive_evaluations, c.memo_evaluations)),
+            ("the memo's memory", f"{format_count(c.memo_entries)} gradients (one per node), "
+                                  f"{format_count(c.memo_bytes)} bytes")]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
+
+
 def format_mlp_table(rows: Sequence[MLPCounts], mark: tuple[int, ...] | None = None) -> str:
-    """One row per network, by its number of hidden layers; the row whose sizes equal
-    ``mark`` is flagged "<- this model"."""
-    header = ("hidden layers", "paths to 1 weight", "paths to all", "naive evals",
-              "memo evals", "naive/memo", "memo entries", "memo bytes")
+    """`mlp_growth`'s rows as a table, one per number of hidden layers (the row whose sizes
+    equal ``mark`` is flagged "<- this model"), then the growth per layer and a legend."""
+    header = ("hidden", "paths/weight", "all paths", "naive evals", "memo evals",
+              "naive/memo", "memo entries", "memo bytes")
     body = [(str(len(r.sizes) - 2), format_count(r.paths_per_weight), format_count(r.paths),
              format_count(r.naive_evaluations), format_count(r.memo_evaluations),
              _times(r.naive_evaluations, r.memo_evaluations), format_count(r.memo_entries),
@@ -576,4 +592,17 @@ def format_mlp_table(rows: Sequence[MLPCounts], mark: tuple[int, ...] | None = N
     for i, r in enumerate(rows):
         if r.sizes == mark:
             table[i + 1] += "  <- this model"
-    return "\n".join(table)
+    lines = ["\n".join(table)]
+    if len(rows) >= 2:
+        a, b = rows[0], rows[1]
+        lines.append(f"Each further hidden layer multiplies the paths by {b.paths // a.paths:,} "
+                     f"and adds {b.memo_evaluations - a.memo_evaluations:,} memoized "
+                     "evaluations:\nexponential against linear.")
+    lines.append(
+        "hidden: hidden layers. paths: from the loss to one first-layer weight, and to all\n"
+        "of them. naive evals: the local derivatives the chain rule evaluates path by path\n"
+        "(as path_grad does). memo evals: those memoized backward evaluates, one per edge of\n"
+        "the whole graph (backprop_cost). memo entries, bytes: one gradient per node, 8 bytes\n"
+        "each (memo_bytes). All counted exactly from the layer shapes (mlp_counts); 1.23e+9\n"
+        "means 1,230,000,000 after rounding.")
+    return "\n\n".join(lines)
