@@ -388,8 +388,8 @@ def mlp_table(text):
 def test_memo_mlp_prints_the_demo_model_by_hidden_layers(capsys):
     assert main(["memo", "--mlp"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("The model `tinygrad-memo demo` trains, 64 inputs -> 128 ReLU units "
-                          "-> 10 classes, with 1 to 10\nhidden layers of 128")
+    assert out.startswith("The model `tinygrad-memo demo` trains (64 inputs, 10 classes) with 1 "
+                          "to 10 hidden layers\nof 128 ReLU units, as a graph of scalars")
     rows = mlp_table(out)
     assert sorted(rows) == list(range(1, 11))
     for k, (cells, marked) in rows.items():

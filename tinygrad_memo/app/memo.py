@@ -160,10 +160,10 @@ def run(args: argparse.Namespace) -> int:
         sizes = default_sizes()
         rows, text = mlp_text(sizes, max_depth)
         inputs, width, classes = sizes[0], sizes[1], sizes[-1]
-        print(f"The model `tinygrad-memo demo` trains, {inputs} inputs -> {width} ReLU units "
-              f"-> {classes} classes, with 1 to {max_depth}\nhidden layers of {width}, as a "
-              "graph of scalars (Values) for one sample: the gradient of\nits loss for each "
-              f"of the first layer's {format_count(rows[0].weights)} weights\n")
+        print(f"The model `tinygrad-memo demo` trains ({inputs} inputs, {classes} classes) with "
+              f"1 to {max_depth} hidden layers\nof {width} ReLU units, as a graph of scalars "
+              "(Values) for one sample: the gradient of its loss\nfor each of the first "
+              f"layer's {format_count(rows[0].weights)} weights\n")
         print(text)
         result: Any = rows
         draw: Callable[[Any, Path], None] = plot_mlp
