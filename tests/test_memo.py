@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygrad_memo import Tensor, Value, grad
 from tinygrad_memo import memo
@@ -209,6 +210,18 @@ def test_mlp_counts_equal_brute_force_on_built_networks(sizes, target):
     assert len(toposort(loss)) == c.memo_entries
     assert memo_bytes(loss) == c.memo_bytes == 8 * c.memo_entries
     assert grads == pytest.approx(grad(loss, first), rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=3, max_size=6), st.data())
+def test_mlp_counts_equal_the_built_graph_for_random_shapes(sizes, data):
+    target = data.draw(st.integers(0, sizes[-1] - 1))
+    loss, first = classifier(tuple(sizes), target, seed=data.draw(st.integers(0, 99)))
+    c = mlp_counts(sizes)
+    assert (c.paths, c.paths_per_weight) == (count_paths(loss, first),
+                                            count_paths(loss, first[-1:]))
+    assert c.naive_evaluations == path_length_sum(loss, first)
+    assert (c.memo_evaluations, c.memo_entries) == (backprop_cost(loss), len(toposort(loss)))
 
 
 def test_mlp_counts_at_the_demo_shape_equal_the_built_graph():

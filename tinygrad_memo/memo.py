@@ -508,28 +508,28 @@ def mlp_counts(sizes: Sequence[int]) -> MLPCounts:
     """
     sizes = _check_sizes(sizes, "mlp_counts")
     inputs, *hidden, classes = sizes
-    # Walk down from the loss keeping, for one layer's units, the paths from the loss into
-    # them (summed over the layer) and the lengths of those paths (summed likewise).
-    # The logits: into z_k the path through exp and the sum (4 edges plus z_k's place in the
-    # chain of adds), and into z_target also the direct one (loss -> z_target - m -> z_target).
+    # Walk down from the loss one layer at a time, keeping two sums over the layer's units:
+    # the paths from the loss into them, and the edges along those paths.
+    # Into logit z_k: loss -> log -> the chain of adds summing the exps (C - 1 edges down
+    # to exp(z_1 - m), C - k + 1 to exp(z_k - m) for k >= 2) -> exp -> z_k - m -> z_k; and
+    # into z_target once more: loss -> z_target - m -> z_target.
     paths = classes + 1
     lengths = 4 * classes + (classes - 1) * (classes + 2) // 2 + 2
-    fan_ins = [inputs, *hidden]
     for n in reversed(hidden):
-        # unit i of this layer is the term at place i of every neuron above: n - i + 1 adds
-        # and one mul down to it, then one relu edge to its pre-activation
+        # unit i (of n) is the term at place i of every neuron above it: n - i + 1 edges
+        # down that neuron's chain of adds to its mul, 1 to the unit, 1 through its relu
         lengths = n * lengths + paths * (n * (n + 1) // 2 + 2 * n)
         paths = n * paths
-    per_weight = paths // hidden[0]
+    # a first-layer weight at place j: inputs - j + 1 edges down the chain, 1 to the weight
+    per_weight = paths // hidden[0]   # the same for every weight: its unit's share
     naive = inputs * lengths + paths * (inputs * (inputs + 1) // 2 + inputs)
-    outs = [*hidden, classes]
     # Per neuron with fan-in n: n weights, 1 bias, n muls, n adds (2 edges each), a relu on
     # hidden layers (1 edge); each first-layer mul also lifts its float input to a leaf.
     # The loss: per class a constant, a sub (2 edges) and an exp (1); classes - 1 adds,
     # the log (1) and the final sub (2).
     nodes = inputs * hidden[0] + 4 * classes + 1
     edges = 5 * classes + 1
-    for i, (n, out) in enumerate(zip(fan_ins, outs)):
+    for i, (n, out) in enumerate(zip([inputs, *hidden], [*hidden, classes])):
         relu = i < len(hidden)
         nodes += out * (3 * n + 1 + relu)
         edges += out * (4 * n + relu)
