@@ -45,13 +45,14 @@ SETUPS: dict[str, Setup] = {
     "circles": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
     "spirals": Setup(n=300, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
 }
+DEFAULT_DATASET = "digits"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = "; ".join(f"{k}: {s.epochs} epochs, lr {s.lr:g}, batch {s.batch_size}"
                          for k, s in SETUPS.items())
     parser.epilog = f"Defaults per dataset: {defaults}."
-    parser.add_argument("--dataset", choices=list(SETUPS), default="digits",
+    parser.add_argument("--dataset", choices=list(SETUPS), default=DEFAULT_DATASET,
                         help="which embedded dataset to learn (default: digits)")
     parser.add_argument("--epochs", type=int, help="passes over the training set")
     parser.add_argument("--lr", type=float, help="Adam learning rate")
@@ -179,16 +180,43 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
     return written
 
 
+def default_sizes() -> tuple[int, ...]:
+    """The layer sizes of the model a plain ``tinygrad-memo demo`` trains."""
+    setup = SETUPS[DEFAULT_DATASET]
+    X, y = data.load(DEFAULT_DATASET, n=setup.n, seed=0)
+    return (X.shape[1], *setup.hidden, int(y.max()) + 1)
+
+
 def memo_report(memo: Any, model: MLP, step_loss: Callable[[], Tensor]) -> str:
-    """Nodes, edges, and the chain rule's cost with and without the memo, for one step."""
+    """The seed's count for this model at the level of numbers (exact, from its layer
+    shapes), how it grows with more hidden layers, then the same step's Tensor graph."""
+    from .memo import MLP_MAX_DEPTH, mlp_text
+    sizes = (model.nin, *model.sizes)
+    counts = memo.mlp_counts(sizes)
+    _, table = mlp_text(sizes, MLP_MAX_DEPTH)
+    width = sizes[1]
+    lines = [f"Memoization report for {model!r}, the model trained above",
+             "",
+             "1. At the level of numbers. The same network as a graph of scalars (Values) "
+             f"for one sample\nhas {counts.memo_entries:,} nodes and "
+             f"{counts.memo_evaluations:,} edges. The gradient of its loss for each of the "
+             f"{counts.weights:,}\nweights of the first layer:",
+             memo.format_mlp_counts(counts),
+             "",
+             f"2. The same with 1 to {MLP_MAX_DEPTH} hidden layers of {width} "
+             "(`tinygrad-memo memo --mlp` for the default model):",
+             "",
+             table,
+             ""]
     params = model.parameters()
     nodes = len(toposort(step_loss()))
     cost = memo.backprop_cost(step_loss())
     paths = memo.count_paths(step_loss(), params)
-    lines = [f"Memoization report: one training step of {model!r}, batch of 8",
-             f"graph: {nodes} nodes, {cost} edges, {len(params)} parameter tensors",
-             f"memoized backprop: {cost} local-derivative evaluations (one per edge)",
-             f"paths from the loss to the parameters: {paths:,}"]
+    lines += ["3. At the level of Tensors (one node per matrix), one training step on a batch "
+              "of 8:",
+              f"graph: {nodes} nodes, {cost} edges, {len(params)} parameter tensors",
+              f"memoized backprop: {cost} local-derivative evaluations (one per edge)",
+              f"paths from the loss to the parameters: {paths:,}"]
     if paths <= memo.DEFAULT_MAX_PATHS:
         naive, evaluations = memo.path_grad(step_loss(), params)
         exact = grad(step_loss(), params)
@@ -197,5 +225,9 @@ def memo_report(memo: Any, model: MLP, step_loss: Callable[[], Tensor]) -> str:
         lines += [f"naive chain rule (path by path): {evaluations:,} local-derivative "
                   f"evaluations, {evaluations / cost:.1f}x backprop's",
                   f"both give the same gradients: largest difference {diff:.2g}"]
-    lines.append(f"memory the memo holds: {memo.memo_bytes(step_loss()):,} bytes of gradients")
+    lines += [f"memory the memo holds: {memo.memo_bytes(step_loss()):,} bytes of gradients",
+              "Why these counts are so much smaller than in 1.: a Tensor node bundles a whole "
+              "matrix, so one\nedge between two matrix nodes stands for every scalar path "
+              "through their entries, and one\nvector-Jacobian product sums all of those "
+              "paths at once."]
     return "\n".join(lines) + "\n"
