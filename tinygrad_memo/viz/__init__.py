@@ -52,9 +52,13 @@ _ZERO = "#f28e2b"       # no gradient flows: dead ReLU, a zero input, a saturate
 _ZERO_TEXT = "#b35806"  # the same, darkened to be readable as text
 _NONFINITE = "#d62728"  # NaN or inf in the gradient
 _NOGRAD = "#b0b0b0"     # constants: no gradient is asked for
-# One font name only (a list makes renderers fall back to Times' metrics); Arial's metrics are
-# built into every Graphviz, and viewers without Arial substitute a metric-compatible font.
-_FONT = "Arial"
+# Text is laid out with DejaVu Sans' metrics (built into Graphviz), the widest of the fonts the
+# SVG then asks for: drawn in DejaVu Sans it fits exactly, in Arial/Helvetica/Liberation Sans
+# (14-21% narrower) with room to spare. Laid out for Arial, DejaVu Sans (the only font of
+# many Linux installs) overflowed its boxes. The DOT names one font (a list would be measured
+# as Times); the SVG gets the full list (`_with_fonts`).
+_FONT = "DejaVu Sans"
+_SVG_FONTS = "DejaVu Sans,Bitstream Vera Sans,Arial,Helvetica,Liberation Sans,sans-serif"
 _KIND_STYLE = {         # kind -> (fill, border)
     "param": ("#e5f5e0", "#31a354"),
     "value": ("#ffffff", "#6f6f6f"),
@@ -88,8 +92,7 @@ class GradientGraph(graphviz.Digraph):
 
     def svg(self) -> str:
         """The picture as SVG text."""
-        from .render import render
-        return render(self.source, "svg").decode("utf-8")
+        return _rendered(self.source, "svg").decode("utf-8")
 
     def draw(self, path: str | os.PathLike, format: str | None = None) -> str:
         """Write the picture to ``path`` (format from ``format`` or the file suffix); see `draw`."""
@@ -176,17 +179,25 @@ def draw(root: Node | graphviz.Digraph, path: str | os.PathLike, format: str | N
     format = format.lower()
     _check_writable(path_str)
     graph = root if isinstance(root, graphviz.Digraph) else to_dot(root, **kwargs)
-    if format == "dot":
-        data = graph.source.encode("utf-8")
-    else:
-        from .render import render
-        data = render(graph.source, format)
+    data = _rendered(graph.source, format)
     try:
         with open(path_str, "wb") as fh:
             fh.write(data)
     except OSError as exc:
         raise type(exc)(exc.errno, f"draw: cannot write {path_str!r}: {exc.strerror}") from None
     return path_str
+
+
+def _rendered(source: str, format: str, engine: str = "dot") -> bytes:
+    """The DOT source rendered to ``format`` ("dot": the source itself); SVG asks for
+    DejaVu Sans or, where it is missing, a narrower sans-serif font (see `_FONT`)."""
+    if format in ("dot", "gv"):
+        return source.encode("utf-8")
+    from .render import render
+    data = render(source, format, engine)
+    if format == "svg":
+        data = data.replace(f'font-family="{_FONT}"'.encode(), f'font-family="{_SVG_FONTS}"'.encode())
+    return data
 
 
 def layer_of(label: str) -> str:

@@ -1,0 +1,77 @@
+"""Every picture reads right in a real renderer, whichever sans-serif font the machine has.
+
+Each picture is drawn by headless Chromium and by rsvg-convert, with exactly one font family
+installed (DejaVu Sans alone, as on minimal Linux installs; Liberation Sans, metric-compatible
+with Arial; Arial itself where present), and every text is checked against its node's shape
+and against every other text (see picture_check.py). Skips, saying why, where a renderer or
+a font is missing.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+
+import picture_check as P
+from tinygrad_memo import viz
+from tinygrad_memo.app import cli, graph as graph_cmd
+
+DOCS_IMAGES = os.path.join(os.path.dirname(__file__), "..", "docs", "images")
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory) -> dict[str, str]:
+    """Every `graph --example`, the demo's pictures and the docs' images, as SVG text."""
+    out = tmp_path_factory.mktemp("pictures")
+    found = {}
+    for name in graph_cmd.EXAMPLES:
+        path = out / f"{name}.svg"
+        assert cli.main(["graph", "--example", name, "-o", str(path)]) == 0
+        found[f"graph --example {name}"] = path.read_text()
+    for path in graph_cmd.demo_graphs(graph_cmd.demo_step(), out):
+        found[f"demo {path.name}"] = path.read_text()
+    for path in sorted(glob.glob(os.path.join(DOCS_IMAGES, "viz_*.svg"))):
+        found[f"docs/images/{os.path.basename(path)}"] = open(path, encoding="utf-8").read()
+    return found
+
+
+def _fonts(name: str) -> list:
+    files = P.font_files(P.FONT_SETS[name])
+    if not files:
+        pytest.skip(f"{name}: no such font installed here (looked in {', '.join(P.FONT_DIRS)})")
+    return files
+
+
+def _report(found: dict[str, list[str]]) -> str:
+    return "\n".join(f"{name}: {p}" for name, ps in found.items() for p in ps[:5])
+
+
+@pytest.mark.parametrize("fonts", list(P.FONT_SETS))
+def test_every_text_fits_in_chromium(pictures, fonts):
+    if P.chromium() is None:
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
+    with P.only_fonts(_fonts(fonts)) as env:
+        boxes = P.chromium_boxes(list(pictures.values()), env)
+    found = {name: P.problems(svg, b) for (name, svg), b in zip(pictures.items(), boxes)}
+    assert not any(found.values()), _report(found)
+
+
+@pytest.mark.parametrize("fonts", list(P.FONT_SETS))
+def test_every_text_fits_in_rsvg(pictures, fonts):
+    if P.rsvg() is None:
+        pytest.skip("rsvg-convert is not installed (apt-get install librsvg2-bin)")
+    with P.only_fonts(_fonts(fonts)) as env:
+        found = {name: P.problems(svg, P.rsvg_boxes(svg, env)) for name, svg in pictures.items()}
+    assert not any(found.values()), _report(found)
+
+
+def test_the_check_sees_text_laid_out_for_a_narrower_font():
+    """The failure this guards against: laid out with Arial's metrics, drawn in DejaVu Sans."""
+    if P.chromium() is None and P.rsvg() is None:
+        pytest.skip("neither headless Chromium nor rsvg-convert is installed")
+    source = viz.to_dot(graph_cmd.neuron()).source.replace('"DejaVu Sans"', "Arial")
+    svg = viz.render.render(source, "svg").decode()
+    with P.only_fonts(_fonts("DejaVu Sans only")) as env:
+        boxes = P.chromium_boxes([svg], env)[0] if P.chromium() else P.rsvg_boxes(svg, env)
+    assert any("leaves its box" in p or "runs into" in p for p in P.problems(svg, boxes))
