@@ -118,7 +118,8 @@ class GradientGraph(graphviz.Digraph):
 def to_dot(root: Node, rankdir: str = "LR", *, max_nodes: int = DEFAULT_MAX_NODES,
            group_by: GroupBy = None, grad_output: Any = None, show_grad: bool = True,
            edge_labels: bool | None = None, legend: bool = True,
-           title: str | None = None) -> GradientGraph:
+           title: str | None = None,
+           scale: tuple[float, float] | None = None) -> GradientGraph:
     """The graph below ``root`` (a Value or Tensor) as a `graphviz.Digraph` (a `GradientGraph`).
 
     - ``rankdir``: "LR" (inputs left, root right), "TB", "RL" or "BT".
@@ -130,6 +131,10 @@ def to_dot(root: Node, rankdir: str = "LR", *, max_nodes: int = DEFAULT_MAX_NODE
       more than one element it defaults to ones, i.e. the picture shows d(sum(root))/d(node).
     - ``show_grad``: False draws the forward graph only.
     - ``edge_labels``: write the gradient's size on each edge (default: in graphs up to 60 values).
+    - ``scale``: ``(smallest, largest)`` |gradient| of the edges' width and colour scale, fixed
+      so that two pictures compare; sizes outside it are drawn as its ends. Default: fitted
+      to this picture, from its smallest gradient to the largest one reaching a parameter
+      (bigger ones, such as the loss's own bookkeeping, are drawn as that largest).
     """
     if rankdir not in RANKDIRS:
         raise ValueError(f"to_dot: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
@@ -137,6 +142,12 @@ def to_dot(root: Node, rankdir: str = "LR", *, max_nodes: int = DEFAULT_MAX_NODE
         raise TypeError(f"to_dot: root is {type(root).__name__}, expected a Value or Tensor")
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"to_dot: max_nodes must be a positive int, got {max_nodes!r}")
+    if scale is not None:
+        if (not isinstance(scale, (tuple, list)) or len(scale) != 2
+                or not all(isinstance(v, (int, float)) and 0 < v < math.inf for v in scale)
+                or not scale[0] < scale[1]):
+            raise ValueError(f"to_dot: scale must be (smallest, largest), two positive "
+                             f"numbers with smallest < largest, got {scale!r}")
     key = _group_function(group_by)
     try:
         flow = _Flow(root, grad_output if show_grad else None, show_grad,
@@ -146,17 +157,20 @@ def to_dot(root: Node, rankdir: str = "LR", *, max_nodes: int = DEFAULT_MAX_NODE
             "to_dot: an earlier backward() or grad() freed this graph, so there is nothing left "
             "to draw. Draw before calling backward() (the picture computes its own gradients), "
             "or call backward(retain_graph=True).") from None
-    graph = GradientGraph(name="gradient_flow")
+    graph = GradientGraph(name="gradient_flow", format="svg")
     graph.attr(rankdir=rankdir, bgcolor="white", fontname=_FONT, fontsize="11", pad="0.25",
                nodesep="0.22", ranksep="0.35", labelloc="b", labeljust="l", newrank="true")
     graph.attr("node", fontname=_FONT, fontsize="11", shape="plain")
-    graph.attr("edge", fontname=_FONT, fontsize="9", arrowsize="0.6")
+    # Arrows point the way the gradient flows: from the root back to the inputs.
+    graph.attr("edge", fontname=_FONT, fontsize="9", arrowsize="0.6",
+               dir="back" if flow.grads else "forward")
     if key:
-        scale = _collapsed(graph, flow, key, edge_labels is not False)
+        drawn = _collapsed(graph, flow, key, edge_labels is not False, scale, max_nodes)
     else:
-        scale = _full(graph, flow, len(flow.nodes) <= 60 if edge_labels is None else edge_labels)
+        drawn = _full(graph, flow, len(flow.nodes) <= 60 if edge_labels is None else edge_labels,
+                      scale)
     if legend or title:
-        graph.attr(label=_legend(flow, scale, title, legend, bool(key)))
+        graph.attr(label=_legend(flow, drawn, title, legend, bool(key)))
     return graph
 
 
@@ -303,11 +317,23 @@ def size_of(g: Any) -> float:
 
 
 class _Scale:
-    """Log-scale map from |gradient| to pen width and colour, fitted to this graph's range."""
+    """Log-scale map from |gradient| to pen width and colour, over a fixed or a fitted range.
 
-    def __init__(self, sizes: Iterable[float]) -> None:
-        logs = [math.log10(s) for s in sizes if s == s and 0.0 < s < math.inf]
-        self.lo, self.hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
+    Fitted, it runs from the smallest size to ``top`` (the largest gradient reaching a
+    parameter) when given, so one huge bookkeeping edge cannot wash out every parameter's.
+    It records what it drew (zero, nan/inf, sizes past either end), for the legend.
+    """
+
+    def __init__(self, sizes: Iterable[float], top: float | None = None,
+                 fixed: tuple[float, float] | None = None) -> None:
+        if fixed is not None:
+            self.lo, self.hi = math.log10(fixed[0]), math.log10(fixed[1])
+        else:
+            logs = [math.log10(s) for s in sizes if s == s and 0.0 < s < math.inf]
+            self.lo, self.hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
+            if top is not None and top == top and 0.0 < top < math.inf:
+                self.hi = max(self.lo, min(self.hi, math.log10(top)))
+        self.drawn: set[str] = set()   # of "flow", "zero", "nonfinite", "above", "below"
 
     def t(self, s: float) -> float:
         if self.hi - self.lo < 1e-12:
@@ -320,11 +346,12 @@ class _Scale:
     def width(self, s: float) -> float:
         return 0.8 + 4.7 * self.t(s)
 
-    def ticks(self) -> list[float]:
-        """The legend's sample sizes: both ends of the range and round values (1, 2, 5 x 10^k) between."""
+    def ticks(self) -> list[tuple[float, str]]:
+        """The legend's samples: both ends of the range and round values (1, 2, 5 x 10^k)
+        between, as (size, text); an end past which sizes were clipped says so."""
         lo, hi = self.lo, self.hi
         if hi - lo < 1e-12:
-            return [10 ** lo]
+            return [(10 ** lo, f"{10 ** lo:.2g}")]
         gap = (hi - lo) / 4
         picked = [lo]
         for e in range(math.floor(lo), math.ceil(hi) + 1):
@@ -333,26 +360,51 @@ class _Scale:
                 if x - picked[-1] >= gap and hi - x >= gap:
                     picked.append(x)
         picked.append(hi)
-        return [10 ** x for x in picked]
+        ticks = [(10 ** x, f"{10 ** x:.2g}") for x in picked]
+        if "below" in self.drawn:
+            ticks[0] = (ticks[0][0], "<= " + ticks[0][1])
+        if "above" in self.drawn:
+            ticks[-1] = (ticks[-1][0], ">= " + ticks[-1][1])
+        return ticks
 
-    def edge(self, s: float | None, label: bool) -> dict[str, str]:
-        """Graphviz attributes of an edge carrying a gradient of size ``s`` (None: no gradient)."""
+    def edge(self, s: float | None, label: bool, note: str = "") -> dict[str, str]:
+        """Graphviz attributes of an edge carrying a gradient of size ``s`` (None: no gradient);
+        ``label`` writes the size on it, ``note`` a line under it."""
         if s is None:
-            return {"color": _NOGRAD, "style": "dotted", "penwidth": "0.8", "arrowhead": "none"}
+            return {"color": _NOGRAD, "style": "dotted", "penwidth": "0.8", "dir": "none"}
         if s != s:
+            self.drawn.add("nonfinite")
             attrs = {"color": _NONFINITE, "penwidth": "3.5", "style": "bold"}
-            text, fc = "nan/inf", _NONFINITE
+            text, fc, w = "nan/inf", _NONFINITE, 3.5
         elif s == 0.0:
+            self.drawn.add("zero")
             attrs = {"color": _ZERO, "penwidth": "1.6", "style": "dashed"}
-            text, fc = "0", _ZERO
+            text, fc, w = "0", _ZERO_TEXT, 1.6
         else:
+            self.drawn.add("flow")
+            x = math.log10(s) if s < math.inf else math.inf
+            if x > self.hi + 1e-9:
+                self.drawn.add("above")
+            elif x < self.lo - 1e-9:
+                self.drawn.add("below")
             w = self.width(s)
             attrs = {"color": self.color(s), "penwidth": f"{w:.2f}",
                      "arrowsize": f"{0.45 + 0.08 * w:.2f}"}
             text, fc = fmt(s), "#3a3a3a"
-        if label:
-            attrs.update(label=f" {text} ", fontcolor=fc)
+        if label or note:
+            attrs["label"] = _edge_label(text if label else "", note, fc, w)
         return attrs
+
+
+def _edge_label(text: str, note: str, color: str, pen: float) -> str:
+    """An edge's number as an HTML label padded by more than half the pen's width, so the
+    text keeps clear of its own edge however thick that is drawn."""
+    lines = [_font(_safe(text), color=color)] if text else []
+    if note:
+        lines.append(_font(_safe(note), color="#6f6f6f"))
+    pad = math.ceil(pen / 2) + 1
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{pad}"><TR><TD>'
+            + "<BR/>".join(lines) + "</TD></TR></TABLE>>")
 
 
 def _interpolate(stops: tuple[str, ...], t: float) -> str:
@@ -468,6 +520,26 @@ def _data_text(node: Node) -> str:
     return f"mean {fmt(af.mean())}  [{fmt(af.min())}, {fmt(af.max())}]"
 
 
+def _bad_count(data: Any) -> int:
+    """How many entries of a value's data are NaN or infinite."""
+    if isinstance(data, (int, float)):
+        return int(not math.isfinite(data))
+    a = np.asarray(data)
+    if not np.issubdtype(a.dtype, np.inexact):
+        return 0
+    return int(a.size - np.isfinite(a).sum())
+
+
+def _data_cell(node: Node) -> tuple[str, str]:
+    """(markup, background) of a value's data, marked like a NaN/inf gradient when it has any."""
+    bad = _bad_count(node.data)
+    if not bad:
+        return _data_text(node), ""
+    size = int(np.size(node.data))
+    text = _data_text(node) if size <= 4 else f"data: {bad} of {size} nan/inf"
+    return _font(text, 11, _NONFINITE, bold=True), "#fde0dd"
+
+
 def _value_label(flow: _Flow, node: Node) -> str:
     """One value's box: a row for a scalar (label | data | grad), a column for a tensor."""
     kind = flow.kind(node)
@@ -480,30 +552,37 @@ def _value_label(flow: _Flow, node: Node) -> str:
     width = "2" if kind in ("param", "output") else "1"
     table = (f'<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" '
              f'COLOR="{border}" BGCOLOR="{fill}"{style}>')
+    data, data_bg = _data_cell(node)
+    dbg = f' BGCOLOR="{data_bg}"' if data_bg else ""
     if not isinstance(node.data, np.ndarray):
-        cells = [c for c in (title, _data_text(node)) if c]
-        row = "<VR/>".join(f"<TD>{c}</TD>" for c in cells)
+        cells = ([f"<TD>{title}</TD>"] if title else []) + [f"<TD{dbg}>{data}</TD>"]
         if grad:
-            row += f"<VR/><TD{bg}>{grad}</TD>"
-        return f"<{table}<TR>{row}</TR></TABLE>>"
-    dtype = str(node.data.dtype)
-    head = (title + " " if title else "") + _font(f"{tuple(node.shape)} {dtype}", 10, "#555555")
-    rows = [f"<TR><TD>{head}</TD></TR>", f"<TR><TD>{_font(_data_text(node), 10)}</TD></TR>"]
+            cells.append(f"<TD{bg}>{grad}</TD>")
+        return f"<{table}<TR>{'<VR/>'.join(cells)}</TR></TABLE>>"
+    dtype = str(node.data.dtype)   # may hold markup: '>f8' is big-endian float64
+    head = (title + " " if title else "") + _font(_safe(f"{tuple(node.shape)} {dtype}"), 10, "#555555")
+    rows = [f"<TR><TD>{head}</TD></TR>",
+            f"<TR><TD{dbg}>{data if data_bg else _font(data, 10)}</TD></TR>"]
     if grad:
         rows.append(f"<TR><TD{bg}>{grad}</TD></TR>")
     return f"<{table}{'<HR/>'.join(rows)}</TABLE>>"
 
 
-def _full(graph: GradientGraph, flow: _Flow, edge_labels: bool) -> _Scale:
-    """One box per value, one oval per op; edges sized by the gradient flowing along them."""
+def _full(graph: GradientGraph, flow: _Flow, edge_labels: bool,
+          fixed: tuple[float, float] | None) -> tuple[_Scale, set[str]]:
+    """One box per value, one oval per op; edges sized by the gradient flowing along them.
+    Returns the scale and the kinds of box drawn (for the legend)."""
     grads_on = bool(flow.grads)
     out_sizes = {n: size_of(flow.grads[n]) for n in flow.nodes if n in flow.grads}
-    scale = _Scale(list(flow.edges.values()) + list(out_sizes.values()))
+    params = [s for n, s in out_sizes.items() if n._op is None and s == s]
+    scale = _Scale(list(flow.edges.values()) + list(out_sizes.values()),
+                   top=max(params, default=None), fixed=fixed)
     for i, node in enumerate(flow.nodes):
         graph.node(f"v{i}", _value_label(flow, node))
         if node._op is None:
             continue
-        hot = grads_on and out_sizes.get(node, 0.0) != out_sizes.get(node, 0.0)
+        hot = (grads_on and out_sizes.get(node, 0.0) != out_sizes.get(node, 0.0)) \
+            or _bad_count(node.data) > 0
         graph.node(f"op{i}", f"<{_safe(_op_text(node), 16)}>", shape="ellipse", style="filled",
                    fillcolor="#fde0dd" if hot else "#f0f0f0",
                    color=_NONFINITE if hot else "#8c8c8c", fontsize="10", height="0.28",
@@ -516,7 +595,7 @@ def _full(graph: GradientGraph, flow: _Flow, edge_labels: bool) -> _Scale:
             graph.edge(f"v{flow.index[p]}", f"op{i}", **attrs)
         attrs = scale.edge(out_sizes.get(node), False) if grads_on else {"color": "#6f6f6f"}
         graph.edge(f"op{i}", f"v{i}", **attrs)
-    return scale
+    return scale, {flow.kind(n) for n in flow.nodes}
 
 
 # -- the collapsed view ----------------------------------------------------------------------------
@@ -573,10 +652,18 @@ def _assign_groups(flow: _Flow, key: Callable[[Node], str | None]) -> dict[Node,
 
 
 def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | None],
-               edge_labels: bool) -> _Scale:
-    """One box per group; an edge per pair of groups, carrying the gradient between them."""
+               edge_labels: bool, fixed: tuple[float, float] | None,
+               limit: int) -> tuple[_Scale, set[str]]:
+    """One box per group; an edge per pair of groups, carrying the gradient between them.
+    More than ``limit`` groups is refused: past a few hundred boxes the picture is unreadable,
+    and laying out thousands takes minutes."""
     group = _assign_groups(flow, key)
     names = list(dict.fromkeys(group[n] for n in flow.nodes))
+    if len(names) > limit:
+        raise GraphTooLargeError(
+            f"to_dot: grouping gives {len(names):,} groups, more than max_nodes={limit}; "
+            f"a picture that large is unreadable. Group more coarsely (a group_by function "
+            f"returning fewer names) or raise max_nodes.", len(names), limit)
     members: dict[str, list[Node]] = {g: [] for g in names}
     for n in flow.nodes:
         members[group[n]].append(n)
@@ -595,21 +682,33 @@ def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | No
             totals[pair] = math.nan if any(s != s for s in vals) else math.sqrt(sum(s * s for s in vals))
     # Gradients into data and constants (a Value leaf gets one) are drawn, greyed, but kept
     # out of the scale: d(loss)/d(1e-4) can dwarf the flow between layers that matters.
-    scale = _Scale([s for (a, _), s in totals.items() if s is not None and a != _INPUTS])
+    scale = _Scale([s for (a, _), s in totals.items() if s is not None and a != _INPUTS],
+                   fixed=fixed)
     ids = {g: f"g{i}" for i, g in enumerate(names)}
     for g in names:
         graph.node(ids[g], _group_label(flow, g, members[g]))
     for (a, b), s in totals.items():
-        attrs = scale.edge(s, edge_labels) if flow.grads else {"color": "#6f6f6f"}
-        if a == _INPUTS and flow.grads:
-            attrs = scale.edge(None, False)
-            if edge_labels and s is not None:
-                attrs.update(label=f" {fmt(s)} ", fontcolor="#8a8a8a")
         count = len(between[(a, b)])
-        if edge_labels and count > 1:
-            attrs["label"] = attrs.get("label", "") + f"\n({count} edges) "
+        note = f"({count} edges)" if edge_labels and count > 1 else ""
+        if not flow.grads:
+            attrs = {"color": "#6f6f6f"}
+        elif a == _INPUTS:
+            attrs = scale.edge(None, False)
+            text = fmt(s) if edge_labels and s is not None else ""
+            if text or note:
+                attrs["label"] = _edge_label(text, note, "#8a8a8a", 0.8)
+        else:
+            attrs = scale.edge(s, edge_labels, note)
         graph.edge(ids[a], ids[b], **attrs)
-    return scale
+    return scale, {_group_kind(flow, g, members[g]) for g in names}
+
+
+def _group_kind(flow: _Flow, name: str, nodes: list[Node]) -> str:
+    if flow.root in nodes:
+        return "output"
+    if name == _INPUTS:
+        return "const"
+    return "param" if any(n._op is None and _requires_grad(n) for n in nodes) else "value"
 
 
 def _group_label(flow: _Flow, name: str, nodes: list[Node]) -> str:
@@ -618,10 +717,10 @@ def _group_label(flow: _Flow, name: str, nodes: list[Node]) -> str:
     params = [n for n in leaves if _requires_grad(n)]
     ops = Counter(n._op.name for n in nodes if n._op is not None)
     has_root = flow.root in nodes
-    kind = "output" if has_root else ("const" if name == _INPUTS else "param" if params else "value")
+    kind = _group_kind(flow, name, nodes)
     fill, border = _KIND_STYLE[kind]
-    rows = [_font(_safe(name, 60), 13, bold=True)]
-    desc = f"{len(nodes)} values"
+    rows = [_font(_safe(name, 60) if name else "(no name)", 13, bold=True)]
+    desc = f"{len(nodes)} value" + ("s" if len(nodes) != 1 else "")
     if ops:
         desc += ": " + ", ".join(f"{c} {_safe(o, 16)}" for o, c in ops.most_common(4))
         if len(ops) > 4:
@@ -654,21 +753,27 @@ def _group_label(flow: _Flow, name: str, nodes: list[Node]) -> str:
 # -- the legend ------------------------------------------------------------------------------------
 
 
-def _legend(flow: _Flow, scale: _Scale, title: str | None, legend: bool, collapsed: bool) -> str:
-    """The graph's label: a title, then a key to edge widths/colours and to the box kinds.
+def _legend(flow: _Flow, drawn: tuple[_Scale, set[str]], title: str | None, legend: bool,
+            collapsed: bool) -> str:
+    """The graph's label: a title, then a key to what is drawn: edge widths/colours (and the
+    zero and nan/inf edges if there are any) and the kinds of box in the picture.
 
     One table with a shared column grid (nested tables would be stretched to the widest row):
     row 1 pairs a sample bar with a number, row 2 puts each box kind over one such pair.
     """
+    scale, kinds = drawn
     grad_cells: list[str] = []
     if legend and flow.grads:
         what = "d(sum(root))/d(node), seed = ones" if flow.seeded_ones else "d(root)/d(node)"
         norm = ", L2 norm for tensors" if isinstance(flow.root.data, np.ndarray) else ""
-        grad_cells.append(_text_cell(f"edges: gradient flowing back, |{what}|{norm}, log scale"))
-        for s in scale.ticks() if flow.edges or collapsed else []:
-            grad_cells += [_swatch(scale.color(s), scale.width(s)), _text_cell(f"{s:.2g}")]
-        grad_cells += [_swatch(_ZERO, 1.6, dashed=True), _text_cell("0: no flow", _ZERO_TEXT),
-                       _swatch(_NONFINITE, 3.5), _text_cell("nan/inf", _NONFINITE)]
+        grad_cells.append(_text_cell(f"arrows: gradient flowing back to the inputs, "
+                                     f"|{what}|{norm}, log scale"))
+        for s, text in scale.ticks() if "flow" in scale.drawn else []:
+            grad_cells += [_swatch(scale.color(s), scale.width(s)), _text_cell(text)]
+        if "zero" in scale.drawn:
+            grad_cells += [_swatch(_ZERO, 1.6, dashed=True), _text_cell("0: no flow", _ZERO_TEXT)]
+        if "nonfinite" in scale.drawn:
+            grad_cells += [_swatch(_NONFINITE, 3.5), _text_cell("nan/inf", _NONFINITE)]
     box_cells: list[str] = []
     if legend:
         box_cells.append(_text_cell("boxes"))
@@ -676,7 +781,7 @@ def _legend(flow: _Flow, scale: _Scale, title: str | None, legend: bool, collaps
             "param": "layer with parameters", "value": "layer without parameters",
             "const": _INPUTS, "output": "holds the output"}
         for k in ("param", "value", "const", "output"):
-            if not collapsed and k == "const" and all(_requires_grad(n) for n in flow.nodes):
+            if k not in kinds:
                 continue
             fill, border = _KIND_STYLE[k]
             span = ' COLSPAN="2"' if grad_cells else ""
