@@ -160,9 +160,33 @@ def _bbox(points: list[tuple[float, float]]) -> Box:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def _edge_strokes(graph: ET.Element) -> list[tuple[list[tuple[float, float]], float]]:
+    """Each edge's centre line, sampled along its Bezier curves, and half its pen width
+    (but not the dotted grey edges into constants, which carry no gradient)."""
+    strokes = []
+    for group in graph.iter(SVG + "g"):
+        if group.get("class") != "edge":
+            continue
+        for path in group.iter(SVG + "path"):
+            if path.get("stroke-dasharray") == "1,5":   # dotted pale grey: no gradient asked
+                continue
+            nums = [float(v) for v in re.findall(r"-?[\d.]+", path.get("d", ""))]
+            pts = list(zip(nums[0::2], nums[1::2]))
+            samples = [pts[0]]
+            for k in range(1, len(pts) - 2, 3):
+                p0, p1, p2, p3 = pts[k - 1], pts[k], pts[k + 1], pts[k + 2]
+                for n in range(1, 21):
+                    t = n / 20
+                    samples.append(tuple((1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b
+                                         + 3 * (1 - t) * t * t * c + t ** 3 * d
+                                         for a, b, c, d in zip(p0, p1, p2, p3)))
+            strokes.append((samples, float(path.get("stroke-width", "1")) / 2))
+    return strokes
+
+
 def problems(svg: str, boxes: list[Box], slack: float = 0.5) -> list[str]:
     """Every text that leaves its node's shape (or its coloured legend cell), runs into
-    another text, or leaves the picture; empty when the picture reads right."""
+    another text, lies on an edge, or leaves the picture; empty when the picture reads right."""
     root = ET.fromstring(_plain(svg))
     graph = root.find(SVG + "g")
     owners: list[tuple[str, Box | None]] = []   # per text: (where it is, the box it must stay in)
@@ -200,6 +224,14 @@ def problems(svg: str, boxes: list[Box], slack: float = 0.5) -> list[str]:
             found.append(f"{text!r} ({name}) leaves its box: text x {b[0]:.1f}..{b[2]:.1f}, "
                          f"box x {limit[0]:.1f}..{limit[2]:.1f}")
     drawn = [i for i, t in enumerate(all_texts) if "".join(t.itertext()).strip()]
+    strokes = _edge_strokes(graph)
+    for i in (i for i in drawn if where[i][0].startswith("edge")):   # the numbers on edges
+        x0, y0, x1, y1 = boxes[i]
+        for samples, half in strokes:
+            if any(x0 - half < x < x1 + half and y0 - half < y < y1 + half for x, y in samples):
+                found.append(f"{''.join(all_texts[i].itertext())!r} ({where[i][0]}) lies on an "
+                             f"edge drawn {2 * half:g} wide")
+                break
     for n, i in enumerate(drawn):
         for j in drawn[n + 1:]:
             a, b = boxes[i], boxes[j]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 
 import pytest
 
 import picture_check as P
-from tinygrad_memo import viz
+from tinygrad_memo import Tensor, data, viz
+from tinygrad_memo.nn import MLP, cross_entropy
 from tinygrad_memo.app import cli, graph as graph_cmd
 
 DOCS_IMAGES = os.path.join(os.path.dirname(__file__), "..", "docs", "images")
@@ -29,11 +31,29 @@ def pictures(tmp_path_factory) -> dict[str, str]:
         path = out / f"{name}.svg"
         assert cli.main(["graph", "--example", name, "-o", str(path)]) == 0
         found[f"graph --example {name}"] = path.read_text()
-    for path in graph_cmd.demo_graphs(graph_cmd.demo_step(), out):
-        found[f"demo {path.name}"] = path.read_text()
+    for path in graph_cmd.demo_graphs(demo_step(), out, "one training step"):
+        if path.suffix == ".svg":
+            found[f"demo {path.name}"] = path.read_text()
     for path in sorted(glob.glob(os.path.join(DOCS_IMAGES, "viz_*.svg"))):
         found[f"docs/images/{os.path.basename(path)}"] = open(path, encoding="utf-8").read()
     return found
+
+
+def demo_step():
+    """The demo's default picture: one step of its digits MLP (64 -> 128 -> 10) on 8 samples."""
+    X, y = data.load("digits", n=None, seed=0)
+    model = MLP(64, [128, 10], activation="relu", seed=0)
+    logits = model(Tensor(X[:8], label="x (8 samples)"))
+    logits.label = "logits"
+    loss = cross_entropy(logits, y[:8])
+    loss.label = "loss"
+    return loss
+
+
+def test_the_demos_pictures_fit_a_1600_px_screen(pictures):
+    for name in ("demo graph.svg", "demo graph_full.svg"):
+        width = float(re.search(r'<svg width="([\d.]+)pt"', pictures[name]).group(1)) * 4 / 3
+        assert width <= 1600, f"{name} is {width:.0f} px wide"
 
 
 def _fonts(name: str) -> list:

@@ -4,7 +4,8 @@ Loads an embedded dataset (the 8x8 digits by default), trains a Tensor MLP with 
 progress bar, prints the final train/test loss and accuracy (the last line is
 ``test accuracy 97.5%``), and writes into ``--out``: the model (``model.npz``), the loss
 curve, the decision boundary (2-D datasets), the gradient-flow graph of one training step
-(``graph.svg``) and a memoization report (``memo.txt``).
+(``graph.svg`` per layer, ``graph_full.svg`` per value), backprop of a neuron replayed step
+by step (``backprop.html``) and a memoization report (``memo.txt``).
 """
 from __future__ import annotations
 
@@ -162,12 +163,11 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
 
     written: list[Path] = []
     try:
-        from .. import viz
+        from .graph import demo_graphs   # needs tinygrad_memo.viz
     except ImportError:
         say("note: skipped graph.svg (tinygrad_memo.viz is not available)")
     else:
-        title = f"one training step of {model!r}: gradient flow"
-        written.append(Path(viz.draw(step_loss(), out / "graph.svg", format="svg", title=title)))
+        written += demo_graphs(step_loss(), out, f"one training step of {model!r}")
     try:
         from .. import memo
     except ImportError:

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import subprocess
+import sys
 from collections import Counter
 from html import escape as _html_escape
 from pathlib import Path
@@ -36,7 +39,7 @@ from ..core import engine
 from ..core.engine import Node, toposort
 
 
-__all__ = ["to_dot", "draw", "GradientGraph", "GraphTooLargeError", "layer_of",
+__all__ = ["to_dot", "draw", "animate", "GradientGraph", "GraphTooLargeError", "layer_of",
            "SUPPORTED_FORMATS", "DEFAULT_MAX_NODES"]
 
 #: Output formats `draw` accepts ("dot" is the Graphviz source itself, no rendering).
@@ -83,12 +86,19 @@ class GraphTooLargeError(ValueError):
 class GradientGraph(graphviz.Digraph):
     """A `graphviz.Digraph` that renders itself without a system Graphviz.
 
-    Why a subclass: graphviz's own ``_repr_mimebundle_``, ``.pipe`` and ``.render`` need the
-    ``dot`` program. This class keeps everything a Digraph offers (``.source``, ``.node``,
-    ``.edge``, ``.attr``) and adds rendering through `tinygrad_memo.viz.render`, so a notebook
-    shows the graph inline on any machine and ``.svg()`` / ``.draw(path)`` always work.
-    (``.pipe()`` and ``.render()`` are graphviz's own and still need the ``dot`` program.)
+    Why a subclass: graphviz's own ``render``, ``view``, ``pipe`` and Jupyter display need
+    the ``dot`` program. This class keeps everything a Digraph offers (``.source``, ``.node``,
+    ``.edge``, ``.attr``, ``.save``) and renders through `tinygrad_memo.viz.render` instead,
+    with graphviz's signatures and return values, so ``dot.render('gout')`` (micrograd's
+    notebook), ``.pipe()``, ``.view()``, ``.svg()`` and ``.draw(path)`` work on any machine.
+    The default format is SVG.
     """
+
+    def __repr__(self) -> str:
+        lines = [line for line in self.body if not line.startswith(("\tnode ", "\tedge ", "\tgraph "))]
+        edges = sum(" -> " in line for line in lines)
+        return (f"<GradientGraph: {len(lines) - edges} nodes, {edges} edges; display it in "
+                f"Jupyter, or .draw('graph.svg'), .render(), .view(), .svg()>")
 
     def svg(self) -> str:
         """The picture as SVG text."""
@@ -97,6 +107,69 @@ class GradientGraph(graphviz.Digraph):
     def draw(self, path: str | os.PathLike, format: str | None = None) -> str:
         """Write the picture to ``path`` (format from ``format`` or the file suffix); see `draw`."""
         return draw(self, path, format=format)
+
+    def pipe(self, format: str | None = None, renderer: str | None = None,
+             formatter: str | None = None, neato_no_op: bool | int | None = None,
+             quiet: bool = False, *, engine: str | None = None,
+             encoding: str | None = None) -> bytes | str:
+        """The rendered picture as bytes (as text if ``encoding`` is given), like graphviz's."""
+        data = self._pipe(format, renderer, formatter, neato_no_op, engine)
+        return data.decode(encoding) if encoding else data
+
+    def render(self, filename: str | os.PathLike | None = None,
+               directory: str | os.PathLike | None = None, view: bool = False,
+               cleanup: bool = False, format: str | None = None, renderer: str | None = None,
+               formatter: str | None = None, neato_no_op: bool | int | None = None,
+               quiet: bool = False, quiet_view: bool = False, *,
+               outfile: str | os.PathLike | None = None, engine: str | None = None,
+               raise_if_result_exists: bool = False, overwrite_source: bool = False) -> str:
+        """Save the DOT source to ``filename`` and render it next to it, like graphviz's:
+        returns the rendered file's path (``filename + '.' + format``, or ``outfile``).
+        ``cleanup`` deletes the source afterwards. Rendering happens first, so a failure
+        leaves no file behind."""
+        if outfile is not None:
+            outfile = os.fspath(outfile)
+            if format is None:
+                format = _format_of(outfile, "render")
+            if directory is None:
+                outfile = os.path.join(self.directory, outfile)
+            if filename is None:
+                filename = os.path.splitext(os.path.basename(outfile))[0] + ".gv"
+        data = self._pipe(format, renderer, formatter, neato_no_op, engine)
+        if filename is not None:
+            self.filename = os.fspath(filename)
+        if directory is not None:
+            self.directory = os.fspath(directory)
+        rendered = outfile or f"{self.filepath}.{(format or self.format).lower()}"
+        if raise_if_result_exists and os.path.exists(rendered):
+            raise graphviz.FileExistsError(f"output file exists: {rendered!r}")
+        if os.path.abspath(rendered) == os.path.abspath(self.filepath) and not overwrite_source:
+            raise ValueError(f"render: outfile {rendered!r} is the DOT source file; pass "
+                             f"overwrite_source=True to replace it")
+        if not cleanup:
+            self.save()
+        elif os.path.dirname(rendered):
+            os.makedirs(os.path.dirname(rendered), exist_ok=True)
+        with open(rendered, "wb") as fh:
+            fh.write(data)
+        if view or quiet_view:
+            _open(rendered, quiet_view)
+        return rendered
+
+    def view(self, filename: str | os.PathLike | None = None,
+             directory: str | os.PathLike | None = None, cleanup: bool = False,
+             quiet: bool = False, quiet_view: bool = False) -> str:
+        """`render` and open the result in the system's viewer; returns the rendered path."""
+        return self.render(filename=filename, directory=directory, view=True, cleanup=cleanup,
+                           quiet=quiet, quiet_view=quiet_view)
+
+    def _pipe(self, format: str | None, renderer: str | None, formatter: str | None,
+              neato_no_op: bool | int | None, engine: str | None) -> bytes:
+        if renderer is not None or formatter is not None or neato_no_op is not None:
+            raise ValueError("GradientGraph renders without a system Graphviz, which has no "
+                             "renderer/formatter/neato_no_op choice; leave them out")
+        fmt_ = (format or self.format).lower()
+        return _rendered(self.source, "jpeg" if fmt_ == "jpg" else fmt_, engine or self.engine)
 
     def _repr_svg_(self) -> str:
         return self.svg()
@@ -110,6 +183,18 @@ class GradientGraph(graphviz.Digraph):
         if (include is not None and mimetype not in include) or (exclude and mimetype in exclude):
             return {}
         return {mimetype: self.svg()}
+
+
+def _open(path: str, quiet: bool) -> None:
+    """Open a file in the system's default viewer, or say clearly that there is none."""
+    if sys.platform == "win32":
+        os.startfile(os.path.normpath(path))  # type: ignore[attr-defined]
+        return
+    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    if shutil.which(opener) is None:
+        raise RuntimeError(f"view: wrote {path!r}, but there is no viewer to open it ({opener!r} "
+                           f"is not installed); open the file yourself")
+    subprocess.Popen([opener, path], stderr=subprocess.DEVNULL if quiet else None)
 
 
 # -- public API --------------------------------------------------------------------------------
@@ -200,6 +285,17 @@ def draw(root: Node | graphviz.Digraph, path: str | os.PathLike, format: str | N
     except OSError as exc:
         raise type(exc)(exc.errno, f"draw: cannot write {path_str!r}: {exc.strerror}") from None
     return path_str
+
+
+def _format_of(path: str, who: str) -> str:
+    """The format a file name asks for by its suffix (case-insensitive), or a clear error."""
+    from .render import FORMATS
+    suffix = Path(path).suffix.lower().lstrip(".")
+    suffix = {"jpg": "jpeg", "gv": "dot"}.get(suffix, suffix)
+    if suffix not in FORMATS:
+        raise ValueError(f"{who}: cannot tell the format from the file name {path!r}; use one "
+                         f"of the suffixes {', '.join('.' + f for f in FORMATS)} or pass format=")
+    return suffix
 
 
 def _rendered(source: str, format: str, engine: str = "dot") -> bytes:
@@ -571,19 +667,21 @@ def _value_label(flow: _Flow, node: Node) -> str:
 def _full(graph: GradientGraph, flow: _Flow, edge_labels: bool,
           fixed: tuple[float, float] | None) -> tuple[_Scale, set[str]]:
     """One box per value, one oval per op; edges sized by the gradient flowing along them.
-    Returns the scale and the kinds of box drawn (for the legend)."""
+    SVG ids: value i is ``v{i}``, its op ``op{i}``, the op's k-th input edge ``e{i}_{k}`` and
+    its output edge ``o{i}`` (what `animate` lights up). Returns the scale and the kinds of
+    box drawn (for the legend)."""
     grads_on = bool(flow.grads)
     out_sizes = {n: size_of(flow.grads[n]) for n in flow.nodes if n in flow.grads}
     params = [s for n, s in out_sizes.items() if n._op is None and s == s]
     scale = _Scale(list(flow.edges.values()) + list(out_sizes.values()),
                    top=max(params, default=None), fixed=fixed)
     for i, node in enumerate(flow.nodes):
-        graph.node(f"v{i}", _value_label(flow, node))
+        graph.node(f"v{i}", _value_label(flow, node), id=f"v{i}")
         if node._op is None:
             continue
         hot = (grads_on and out_sizes.get(node, 0.0) != out_sizes.get(node, 0.0)) \
             or _bad_count(node.data) > 0
-        graph.node(f"op{i}", f"<{_safe(_op_text(node), 16)}>", shape="ellipse", style="filled",
+        graph.node(f"op{i}", f"<{_safe(_op_text(node), 16)}>", id=f"op{i}", shape="ellipse", style="filled",
                    fillcolor="#fde0dd" if hot else "#f0f0f0",
                    color=_NONFINITE if hot else "#8c8c8c", fontsize="10", height="0.28",
                    width="0.28", margin="0.04,0.02")
@@ -592,9 +690,9 @@ def _full(graph: GradientGraph, flow: _Flow, edge_labels: bool,
             attrs = scale.edge(s, edge_labels) if grads_on else {"color": "#6f6f6f"}
             if grads_on and not _requires_grad(p):
                 attrs = scale.edge(None, False)
-            graph.edge(f"v{flow.index[p]}", f"op{i}", **attrs)
+            graph.edge(f"v{flow.index[p]}", f"op{i}", id=f"e{i}_{k}", **attrs)
         attrs = scale.edge(out_sizes.get(node), False) if grads_on else {"color": "#6f6f6f"}
-        graph.edge(f"op{i}", f"v{i}", **attrs)
+        graph.edge(f"op{i}", f"v{i}", id=f"o{i}", **attrs)
     return scale, {flow.kind(n) for n in flow.nodes}
 
 
@@ -826,3 +924,6 @@ def _check_writable(path: str) -> None:
                                    f"does not exist")
     if not os.access(parent, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
         raise PermissionError(13, f"draw: cannot write {path!r}: permission denied")
+
+
+from .animate import animate  # noqa: E402  (animate builds on to_dot above)
