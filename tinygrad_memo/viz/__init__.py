@@ -303,8 +303,12 @@ def _rendered(source: str, format: str, engine: str = "dot") -> bytes:
     DejaVu Sans or, where it is missing, a narrower sans-serif font (see `_FONT`)."""
     if format in ("dot", "gv"):
         return source.encode("utf-8")
-    from .render import render
-    data = render(source, format, engine)
+    from . import render as _render
+    if format in ("png", "jpeg") and _render.backend() == _render.FALLBACK:
+        # graphviz-pure draws raster text with its own built-in Arial-metric sans font
+        # (DejaVu Sans would come out in its serif fallback): measure with the one that draws.
+        source = source.replace(f'fontname="{_FONT}"', "fontname=Arial")
+    data = _render.render(source, format, engine)
     if format == "svg":
         data = data.replace(f'font-family="{_FONT}"'.encode(), f'font-family="{_SVG_FONTS}"'.encode())
     return data
@@ -613,7 +617,8 @@ def _data_text(node: Node) -> str:
     if a.size <= 4:
         return "[" + ", ".join(fmt(v) for v in a.ravel()) + "]" if a.ndim else f"data {fmt(a)}"
     af = a.astype(np.float64)
-    return f"mean {fmt(af.mean())}  [{fmt(af.min())}, {fmt(af.max())}]"
+    with np.errstate(invalid="ignore"):   # inf - inf in the mean of data holding both
+        return f"mean {fmt(af.mean())}  [{fmt(af.min())}, {fmt(af.max())}]"
 
 
 def _bad_count(data: Any) -> int:
