@@ -11,11 +11,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import picture_check as P
 import pytest
 
-import picture_check as P
 from tinygrad_memo import Tensor, memo, viz
-from tinygrad_memo.app import cli, graph as graph_cmd
+from tinygrad_memo.app import cli
+from tinygrad_memo.app import graph as graph_cmd
 from tinygrad_memo.core.engine import toposort
 
 EXAMPLES = {"neuron": graph_cmd.neuron, "diamond": graph_cmd.diamond, "fib": graph_cmd.fib}
@@ -42,7 +43,7 @@ def test_frames_are_the_engines_backward(tmp_path, name):
     order = toposort(root)
     assert len(finals) == len(order)
     # reverse topological order, and a node is final only after every edge into it is added
-    assert [data["names"][f["node"]] for f in finals][0] == root.label
+    assert data["names"][finals[0]["node"]] == root.label
     index = viz._Flow(root, None, True, limit=None).index      # the picture's numbering
     consumers = {}
     for n in order:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import glob
 import os
 import re
-
-import pytest
+from pathlib import Path
 
 import picture_check as P
+import pytest
+
 from tinygrad_memo import Tensor, data, viz
+from tinygrad_memo.app import cli
+from tinygrad_memo.app import graph as graph_cmd
 from tinygrad_memo.nn import MLP, cross_entropy
-from tinygrad_memo.app import cli, graph as graph_cmd
 
 DOCS_IMAGES = os.path.join(os.path.dirname(__file__), "..", "docs", "images")
 
@@ -35,7 +37,7 @@ def pictures(tmp_path_factory) -> dict[str, str]:
         if path.suffix == ".svg":
             found[f"demo {path.name}"] = path.read_text()
     for path in sorted(glob.glob(os.path.join(DOCS_IMAGES, "viz_*.svg"))):
-        found[f"docs/images/{os.path.basename(path)}"] = open(path, encoding="utf-8").read()
+        found[f"docs/images/{os.path.basename(path)}"] = Path(path).read_text(encoding="utf-8")
     return found
 
 

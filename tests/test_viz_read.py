@@ -11,12 +11,14 @@ import os
 import re
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinygrad_memo import Tensor, Value, viz
-from tinygrad_memo.app import cli, graph as graph_cmd
+from tinygrad_memo.app import cli
+from tinygrad_memo.app import graph as graph_cmd
 from tinygrad_memo.viz import render
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -47,10 +49,11 @@ def test_render_like_graphviz(tmp_path):
     os.chdir(tmp_path)
     g = viz.to_dot(graph_cmd.neuron())
     assert g.render("gout") == "gout.svg"                       # micrograd's notebook call
-    assert open("gout").read().startswith("digraph") and "grad -1.5" in texts(open("gout.svg", "rb").read())
+    assert Path("gout").read_text().startswith("digraph")
+    assert "grad -1.5" in texts(Path("gout.svg").read_bytes())
     assert g.render("clean", cleanup=True) == "clean.svg" and not os.path.exists("clean")
     assert g.render(outfile="pic.png") == "pic.png"
-    assert open("pic.png", "rb").read(4) == b"\x89PNG"
+    assert Path("pic.png").read_bytes()[:4] == b"\x89PNG"
     assert g.render("sub", directory="d", format="PNG") == os.path.join("d", "sub.png")
 
 
@@ -71,7 +74,7 @@ def test_pipe_save_and_view(tmp_path):
     assert "grad -1.5" in texts(g.pipe(encoding="utf-8"))
     with pytest.raises(ValueError, match="renderer/formatter"):
         g.pipe(renderer="cairo")
-    assert g.save("s.gv") == "s.gv" and open("s.gv").read() == g.source
+    assert g.save("s.gv") == "s.gv" and Path("s.gv").read_text() == g.source
     if os.sys.platform.startswith("linux"):    # no xdg-open on the empty PATH
         with pytest.raises(RuntimeError, match=r"wrote 'v.svg', but there is no viewer"):
             g.view("v")

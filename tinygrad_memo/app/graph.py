@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
 from .cli import UsageError
 from ..core.engine import Node
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         graph = viz.to_dot(root, args.rankdir or rankdir, group_by=group_by,
                            title=f"tinygrad-memo graph --example {args.example}")
         if path == "-":
-            sys.stdout.buffer.write(graph.pipe(format=fmt))
+            sys.stdout.buffer.write(cast(bytes, graph.pipe(format=fmt)))   # no encoding: bytes
             sys.stdout.flush()
             return 0
         viz.draw(graph, path, format=fmt)

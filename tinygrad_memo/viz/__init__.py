@@ -931,4 +931,4 @@ def _check_writable(path: str) -> None:
         raise PermissionError(13, f"draw: cannot write {path!r}: permission denied")
 
 
-from .animate import animate  # noqa: E402  (animate builds on to_dot above)
+from .animate import animate  # last: animate builds on to_dot above

@@ -76,7 +76,7 @@ def animate(root: Node, path: str | os.PathLike, *, rankdir: str = "LR",
     is unwatchable). The graph is kept (backprop here runs with ``retain_graph=True``) and
     no ``.grad`` is touched.
     """
-    from . import _Flow, _check_writable, _requires_grad, to_dot
+    from . import _check_writable, _Flow, _requires_grad, to_dot
     if not isinstance(root, Node):
         raise TypeError(f"animate: root is {type(root).__name__}, expected a Value or Tensor")
     if getattr(root, "size", 1) != 1:
