@@ -124,3 +124,9 @@ def test_the_page_plays_to_the_end_in_chromium(tmp_path, name):
     assert back["step"] == str(n - 1)
     start = run_page(path, ["End", "Home"])
     assert start["step"] == "0" and start["final"] == "0" and start["memo"] == f"0 of {cost}"
+
+
+def test_the_demo_writes_the_neurons_replay(tmp_path):
+    written = graph_cmd.demo_graphs(graph_cmd.fib(3), tmp_path, "a step")
+    assert [p.name for p in written] == ["graph.svg", "graph_full.svg", "backprop.html"]
+    assert frames(str(tmp_path / "backprop.html"))["memoTotal"] == memo.backprop_cost(graph_cmd.neuron())

@@ -141,6 +141,8 @@ def test_the_default_scale_spreads_the_parameters_gradients():
     colours = {c for title, c in strokes.items() if title.split("->")[0] in params}
     assert viz._SCALE[0] in colours and viz._SCALE[-1] in colours   # palest to darkest
     assert len(colours) == len(params)
+    legend = texts(viz.to_dot(root, group_by="layer").svg())   # per layer: the same rule
+    assert any(t.startswith(">= ") for t in legend)
 
 
 # -- what is drawn is what the legend says -----------------------------------------------------

@@ -95,7 +95,8 @@ class GradientGraph(graphviz.Digraph):
     """
 
     def __repr__(self) -> str:
-        lines = [line for line in self.body if not line.startswith(("\tnode ", "\tedge ", "\tgraph "))]
+        attrs = ("\tnode ", "\tedge ", "\tgraph ")
+        lines = [line for line in self.body if not line.startswith(attrs)]
         edges = sum(" -> " in line for line in lines)
         return (f"<GradientGraph: {len(lines) - edges} nodes, {edges} edges; display it in "
                 f"Jupyter, or .draw('graph.svg'), .render(), .view(), .svg()>")
@@ -310,7 +311,8 @@ def _rendered(source: str, format: str, engine: str = "dot") -> bytes:
         source = source.replace(f'fontname="{_FONT}"', "fontname=Arial")
     data = _render.render(source, format, engine)
     if format == "svg":
-        data = data.replace(f'font-family="{_FONT}"'.encode(), f'font-family="{_SVG_FONTS}"'.encode())
+        data = data.replace(f'font-family="{_FONT}"'.encode(),
+                            f'font-family="{_SVG_FONTS}"'.encode())
     return data
 
 
@@ -661,7 +663,8 @@ def _value_label(flow: _Flow, node: Node) -> str:
             cells.append(f"<TD{bg}>{grad}</TD>")
         return f"<{table}<TR>{'<VR/>'.join(cells)}</TR></TABLE>>"
     dtype = str(node.data.dtype)   # may hold markup: '>f8' is big-endian float64
-    head = (title + " " if title else "") + _font(_safe(f"{tuple(node.shape)} {dtype}"), 10, "#555555")
+    shape = _font(_safe(f"{tuple(node.shape)} {dtype}"), 10, "#555555")
+    head = (title + " " if title else "") + shape
     rows = [f"<TR><TD>{head}</TD></TR>",
             f"<TR><TD{dbg}>{data if data_bg else _font(data, 10)}</TD></TR>"]
     if grad:
@@ -686,7 +689,8 @@ def _full(graph: GradientGraph, flow: _Flow, edge_labels: bool,
             continue
         hot = (grads_on and out_sizes.get(node, 0.0) != out_sizes.get(node, 0.0)) \
             or _bad_count(node.data) > 0
-        graph.node(f"op{i}", f"<{_safe(_op_text(node), 16)}>", id=f"op{i}", shape="ellipse", style="filled",
+        graph.node(f"op{i}", f"<{_safe(_op_text(node), 16)}>", id=f"op{i}", shape="ellipse",
+                   style="filled",
                    fillcolor="#fde0dd" if hot else "#f0f0f0",
                    color=_NONFINITE if hot else "#8c8c8c", fontsize="10", height="0.28",
                    width="0.28", margin="0.04,0.02")
@@ -779,14 +783,16 @@ def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | No
     totals: dict[tuple[str, str], float | None] = {}
     for pair, sizes in between.items():
         vals = [s for s in sizes if s is not None]   # None: a constant, no gradient asked
-        if not vals:
-            totals[pair] = None
-        else:
-            totals[pair] = math.nan if any(s != s for s in vals) else math.sqrt(sum(s * s for s in vals))
+        totals[pair] = _norm(vals) if vals else None
     # Gradients into data and constants (a Value leaf gets one) are drawn, greyed, but kept
     # out of the scale: d(loss)/d(1e-4) can dwarf the flow between layers that matters.
+    # As in the full view, the scale tops out at the largest gradient reaching a layer's
+    # parameters (the norm its box shows), so the loss's bookkeeping cannot wash them out.
+    tops = [_norm([size_of(flow.grads[n]) for n in nodes if n in flow.grads
+                   and n._op is None and _requires_grad(n)])
+            for g, nodes in members.items() if g != _INPUTS]
     scale = _Scale([s for (a, _), s in totals.items() if s is not None and a != _INPUTS],
-                   fixed=fixed)
+                   top=max((t for t in tops if t == t and t > 0), default=None), fixed=fixed)
     ids = {g: f"g{i}" for i, g in enumerate(names)}
     for g in names:
         graph.node(ids[g], _group_label(flow, g, members[g]))
@@ -804,6 +810,11 @@ def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | No
             attrs = scale.edge(s, edge_labels, note)
         graph.edge(ids[a], ids[b], **attrs)
     return scale, {_group_kind(flow, g, members[g]) for g in names}
+
+
+def _norm(sizes: list[float]) -> float:
+    """The L2 norm of several gradients' sizes; NaN if any is NaN."""
+    return math.nan if any(s != s for s in sizes) else math.sqrt(sum(s * s for s in sizes))
 
 
 def _group_kind(flow: _Flow, name: str, nodes: list[Node]) -> str:
@@ -833,9 +844,8 @@ def _group_label(flow: _Flow, name: str, nodes: list[Node]) -> str:
         numel = sum(int(np.size(p.data)) for p in params)
         rows.append(_font(f"{len(params)} parameters ({numel} numbers)", 10))
         if flow.grads:
-            sizes = [size_of(flow.grads[p]) for p in params if p in flow.grads]
-            total = math.nan if any(s != s for s in sizes) else math.sqrt(sum(s * s for s in sizes))
-            rows.append(f"param grad norm {fmt(total)}")
+            norm = _norm([size_of(flow.grads[p]) for p in params if p in flow.grads])
+            rows.append(f"param grad norm {fmt(norm)}")
     if has_root:
         rows.append(_font(f"output {_data_text(flow.root)}", 10))
     if flow.grads and name != _INPUTS:
