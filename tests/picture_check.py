@@ -50,8 +50,8 @@ def font_files(prefixes: tuple[str, ...]) -> list[Path]:
     found = []
     for d in FONT_DIRS:
         for f in sorted(Path(d).glob("*.ttf")) if os.path.isdir(d) else []:
-            stem = f.stem.replace(" ", "")
-            if any(stem.startswith(p) and stem[len(p):] in ("", "-Regular", "-Bold", "Bd", "bd")
+            stem = f.stem.replace(" ", "").lower()   # Arial.ttf, Arial_Bold.ttf, arialbd.ttf
+            if any(stem.startswith(p.lower()) and stem[len(p):] in ("", "-regular", "-bold", "bd", "_bold")
                    for p in prefixes):
                 found.append(f)
     return found
