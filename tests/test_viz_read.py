@@ -89,6 +89,14 @@ def test_repr_is_one_line_saying_what_and_how_to_view():
 # -- the command's files -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", ["x.txt", "x.jpg"])
+def test_draw_refuses_a_suffix_it_cannot_write(tmp_path, name):
+    with pytest.raises(ValueError, match=rf"its suffix \.{name[2:]} is not one of \.svg, \.png"):
+        viz.draw(graph_cmd.neuron(), tmp_path / name)
+    assert not (tmp_path / name).exists()
+    assert Path(viz.draw(graph_cmd.neuron(), tmp_path / "g.GV")).read_text().startswith("digraph")
+
+
 @pytest.mark.parametrize("name", ["x.txt", "x.pdf", "x.jpg"])
 def test_graph_refuses_a_suffix_it_cannot_write(tmp_path, capsys, name):
     assert cli.main(["graph", "-o", str(tmp_path / name)]) == 2

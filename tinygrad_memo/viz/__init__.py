@@ -264,15 +264,21 @@ def draw(root: Node | graphviz.Digraph, path: str | os.PathLike, format: str | N
          **kwargs: Any) -> str:
     """Write the picture of ``root`` (or of a Digraph from `to_dot`) to ``path``; return the path.
 
-    ``format`` is "svg", "png", "pdf" or "dot" (the Graphviz source); if omitted it comes from
-    the file's suffix, and is "svg" when the suffix is none of these. ``kwargs`` go to `to_dot`.
+    ``format`` is "svg", "png", "pdf" or "dot" (the Graphviz source), in any case; if omitted
+    it comes from the file's suffix (".gv" is DOT), and is "svg" for a name without one. Any
+    other suffix is refused rather than written as SVG under a misleading name (".jpg"
+    holding SVG). ``kwargs`` go to `to_dot`.
     Works without a system Graphviz (see `tinygrad_memo.viz.render`). The file is written only
     after rendering succeeded, so a failure never leaves a half-written picture.
     """
     path_str = os.fspath(path)
     if format is None:
         suffix = Path(path_str).suffix.lower().lstrip(".")
-        format = suffix if suffix in SUPPORTED_FORMATS else "svg"
+        format = {"": "svg", "gv": "dot"}.get(suffix, suffix)
+        if format not in SUPPORTED_FORMATS:
+            raise ValueError(f"draw: cannot tell the format from {path_str!r}: its suffix "
+                             f".{suffix} is not one of "
+                             f"{', '.join('.' + f for f in SUPPORTED_FORMATS)}; pass format=")
     if not isinstance(format, str) or format.lower() not in SUPPORTED_FORMATS:
         raise ValueError(f"draw: unknown format {format!r}; supported formats: "
                          f"{', '.join(SUPPORTED_FORMATS)}")
