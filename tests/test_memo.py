@@ -189,7 +189,7 @@ def path_length_sum(output, targets):
     (checked against path_grad's brute force below, then used where that is too slow)."""
     paths, lengths = {output: 1}, {output: 0}
     for node in reversed(toposort(output)):
-        for parent in node._parents:
+        for parent in node._inputs:
             paths[parent] = paths.get(parent, 0) + paths[node]
             lengths[parent] = lengths.get(parent, 0) + lengths[node] + paths[node]
     return sum(lengths.get(t, 0) for t in set(targets))

@@ -4,14 +4,14 @@ Loads an embedded dataset (the 8x8 digits by default), trains a Tensor MLP with 
 progress bar, prints the final train/test loss and accuracy (the last line is
 ``test accuracy 97.5%``), and writes into ``--out``: the model (``model.npz``), the loss
 curve, the decision boundary (2-D datasets), the gradient-flow graph of one training step
-(``graph.svg``) and a memoization report (``memo.txt``).
+(``graph.svg`` per layer, ``graph_full.svg`` per value), backprop of a neuron replayed step
+by step (``backprop.html``) and a memoization report (``memo.txt``).
 """
 from __future__ import annotations
 
 import argparse
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,29 +23,12 @@ from ..core.engine import grad, toposort
 from ..nn import MLP, cross_entropy
 from ..optim import Adam
 from ..core.tensor import Tensor
+from .setups import DEFAULT_DATASET, SETUPS, Setup
 from .train import History, evaluate, fit
 
 HELP = "train an MLP on an embedded dataset (digits by default): accuracy, model, pictures"
 
 
-@dataclass(frozen=True)
-class Setup:
-    """What works well for one dataset: samples, hidden widths and training settings."""
-
-    n: int | None
-    hidden: tuple[int, ...]
-    epochs: int
-    lr: float
-    batch_size: int
-
-
-SETUPS: dict[str, Setup] = {
-    "digits": Setup(n=None, hidden=(128,), epochs=30, lr=1e-2, batch_size=64),
-    "moons": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
-    "circles": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
-    "spirals": Setup(n=300, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
-}
-DEFAULT_DATASET = "digits"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -163,12 +146,11 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
 
     written: list[Path] = []
     try:
-        from .. import viz
+        from .graph import demo_graphs   # needs tinygrad_memo.viz
     except ImportError:
         say("note: skipped graph.svg (tinygrad_memo.viz is not available)")
     else:
-        title = f"one training step of {model!r}: gradient flow"
-        written.append(Path(viz.draw(step_loss(), out / "graph.svg", format="svg", title=title)))
+        written += demo_graphs(step_loss(), out, f"one training step of {model!r}")
     try:
         from .. import memo
     except ImportError:
@@ -178,13 +160,6 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
         report.write_text(memo_report(memo, model, step_loss))
         written.append(report)
     return written
-
-
-def default_sizes() -> tuple[int, ...]:
-    """The layer sizes of the model a plain ``tinygrad-memo demo`` trains."""
-    setup = SETUPS[DEFAULT_DATASET]
-    X, y = data.load(DEFAULT_DATASET, n=setup.n, seed=0)
-    return (X.shape[1], *setup.hidden, int(y.max()) + 1)
 
 
 def memo_report(memo: Any, model: MLP, step_loss: Callable[[], Tensor]) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .cli import UsageError, check_writable_file
-from .demo import default_sizes
+from .setups import default_sizes
 from ..memo import (MemoReport, MLPCounts, format_count, format_mlp_table, format_report,
                     memo_report, mlp_growth)
 
