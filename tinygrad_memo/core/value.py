@@ -11,7 +11,7 @@ import numbers
 from typing import Any
 
 from . import ops
-from .engine import Node, Op, apply
+from .engine import Node, apply
 
 _new = object.__new__
 
