@@ -20,11 +20,10 @@ import numpy as np
 
 from .. import data, nn
 from ..core.engine import toposort
-from ..core.modes import no_grad
 from ..core.tensor import Tensor
 from ..optim import AdamW
 from ..optim.lr_scheduler import CosineAnnealingLR
-from .train import evaluate, fit
+from .train import evaluate, evaluating, fit
 
 CONTEXT, EMBEDDING = 3, 10  # makemore's block_size and n_embd
 
@@ -55,24 +54,18 @@ def sample(model: nn.Module, count: int, seed: Any, max_len: int = 30) -> list[s
     """``count`` new names: start from "...", draw each next character from the model's
     softmax (evaluation mode: BatchNorm uses its running statistics) until it draws "."."""
     rng = np.random.default_rng(seed)
-    modes = [(m, m.training) for _, m in model.named_modules()]
-    model.eval()
     names = []
-    try:
-        with no_grad():
-            for _ in range(count):
-                context, out = [0] * CONTEXT, []
-                for _ in range(max_len):
-                    p = model(np.array([context])).softmax(axis=1).data[0].astype(np.float64)
-                    ix = int(rng.choice(len(p), p=p / p.sum()))
-                    if ix == 0:
-                        break
-                    out.append(data.NAMES_ALPHABET[ix])
-                    context = context[1:] + [ix]
-                names.append("".join(out))
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with evaluating(model):
+        for _ in range(count):
+            context, out = [0] * CONTEXT, []
+            for _ in range(max_len):
+                p = model(np.array([context])).softmax(axis=1).data[0].astype(np.float64)
+                ix = int(rng.choice(len(p), p=p / p.sum()))
+                if ix == 0:
+                    break
+                out.append(data.NAMES_ALPHABET[ix])
+                context = context[1:] + [ix]
+            names.append("".join(out))
     return names
 
 

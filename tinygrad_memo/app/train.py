@@ -6,8 +6,9 @@ the demo and the examples share (a progress bar with the live loss, a loss histo
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -30,20 +31,25 @@ class History:
     test_loss: list[float] = field(default_factory=list)
 
 
-def predict(model: Module, X: Any, batch_size: int = 1024) -> np.ndarray:
-    """The model's outputs for ``X`` as an array, computed without recording a graph and in
-    evaluation mode (no dropout; BatchNorm's running statistics, left unchanged), after
-    which every sub-module gets its own mode back."""
-    X = np.asarray(X)
+@contextmanager
+def evaluating(model: Module) -> Iterator[Module]:
+    """``model.eval()`` and no graph inside the block (no dropout; BatchNorm uses and keeps
+    its running statistics); afterwards every sub-module gets its own mode back."""
     modes = [(m, m.training) for _, m in model.named_modules()]
     model.eval()
     try:
         with no_grad():
-            parts = [np.asarray(model(X[i:i + batch_size]).data)
-                     for i in range(0, len(X), batch_size)]
+            yield model
     finally:
         for m, mode in modes:
             m.training = mode
+
+
+def predict(model: Module, X: Any, batch_size: int = 1024) -> np.ndarray:
+    """The model's outputs for ``X`` as an array, computed under `evaluating`."""
+    X = np.asarray(X)
+    with evaluating(model):
+        parts = [np.asarray(model(X[i:i + batch_size]).data) for i in range(0, len(X), batch_size)]
     return np.concatenate(parts) if parts else np.zeros((0,))
 
 
@@ -106,4 +112,4 @@ def _progress_bar(total: int, desc: str) -> Any:
     return tqdm(total=total, desc=desc, unit="step", leave=True, dynamic_ncols=True)
 
 
-__all__ = ["History", "fit", "evaluate", "predict"]
+__all__ = ["History", "fit", "evaluate", "predict", "evaluating"]

@@ -78,7 +78,7 @@ class Module:
         found by the same walk as the parameters."""
         pairs: list[tuple[str, Module]] = []
         seen: set[int] = set()
-        for name, m in _walk(self, "", Module):
+        for name, m in _walk(self, "", modules=True):
             if id(m) not in seen:
                 seen.add(id(m))
                 pairs.append((name, m))
@@ -216,23 +216,23 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
-def _walk(obj: Any, prefix: str, want: type | None = None) -> Iterator[tuple[str, Any]]:
+def _walk(obj: Any, prefix: str, modules: bool = False) -> Iterator[tuple[str, Any]]:
     """Depth-first over a module's public attributes, lists and sub-modules (no recursion
     limit worth worrying about: depth is the nesting of the model, not of the graph).
 
-    Yields the parameters, or with ``want=Module`` the modules (each before its contents)."""
-    if want is None and _is_parameter(obj):
+    Yields the parameters, or with ``modules=True`` the modules (each before its contents)."""
+    if not modules and _is_parameter(obj):
         yield prefix.rstrip("."), obj
     elif isinstance(obj, Module):
-        if want is Module:
+        if modules:
             yield prefix.rstrip("."), obj
         for key, value in vars(obj).items():
             if not key.startswith("_"):
-                yield from _walk(value, f"{prefix}{key}.", want)
+                yield from _walk(value, f"{prefix}{key}.", modules)
     elif isinstance(obj, (list, tuple)):
         for i, value in enumerate(obj):
-            yield from _walk(value, f"{prefix}{i}.", want)
+            yield from _walk(value, f"{prefix}{i}.", modules)
     elif isinstance(obj, dict):
         for key, value in obj.items():
             if isinstance(key, str):
-                yield from _walk(value, f"{prefix}{key}.", want)
+                yield from _walk(value, f"{prefix}{key}.", modules)
