@@ -410,3 +410,41 @@ def test_activation_modules_take_arrays_and_check_arguments():
         nn.Softmax(dim=None)
     gradcheck(lambda x: nn.ELU()(x) + nn.Softplus()(x) * nn.SiLU()(x),
               [t64(RNG.normal(size=(3, 3)))])
+
+
+# -- the makemore model end to end -------------------------------------------------------------
+
+def test_makemore_model_loss_and_every_gradient_match_pytorch_over_training_steps():
+    torch = torch_or_skip()
+    from tinygrad_memo import optim
+    ours = nn.Sequential(nn.Embedding(27, 4, seed=0, dtype=F64), nn.Flatten(),
+                         nn.Linear(12, 16, bias=False, seed=1, dtype=F64),
+                         nn.BatchNorm1d(16, dtype=F64), nn.Tanh(),
+                         nn.Linear(16, 27, seed=2, dtype=F64))
+    ref = torch.nn.Sequential(torch.nn.Embedding(27, 4), torch.nn.Flatten(),
+                              torch.nn.Linear(12, 16, bias=False), torch.nn.BatchNorm1d(16),
+                              torch.nn.Tanh(), torch.nn.Linear(16, 27)).double()
+    with torch.no_grad():
+        for name, p in ours.named_parameters():
+            t = ref.get_parameter(name)
+            t.copy_(torch.tensor(p.data.T if p.ndim == 2 and name != "0.weight" else p.data))
+    opt = optim.AdamW(ours.parameters(), lr=0.01)
+    topt = torch.optim.AdamW(ref.parameters(), lr=0.01)
+    for step in range(3):
+        X, y = RNG.integers(0, 27, size=(20, 3)), RNG.integers(0, 27, size=20)
+        opt.zero_grad(), topt.zero_grad()
+        loss = nn.cross_entropy(ours(X), y)
+        loss.backward()
+        tloss = torch.nn.functional.cross_entropy(ref(torch.tensor(X)), torch.tensor(y))
+        tloss.backward()
+        assert loss.item() == pytest.approx(tloss.item(), rel=1e-12)
+        for name, p in ours.named_parameters():
+            g = ref.get_parameter(name).grad.numpy()
+            np.testing.assert_allclose(p.grad, g.T if p.ndim == 2 and name != "0.weight" else g,
+                                       rtol=1e-9, atol=1e-12, err_msg=name)
+        opt.step(), topt.step()
+    np.testing.assert_allclose(ours[3].running_var.data, ref[3].running_var.numpy(), rtol=1e-12)
+    ours.eval(), ref.eval()
+    X = RNG.integers(0, 27, size=(5, 3))
+    np.testing.assert_allclose(ours(X).data, ref(torch.tensor(X)).detach().numpy(), rtol=1e-9,
+                               atol=1e-12)
