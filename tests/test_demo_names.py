@@ -46,6 +46,13 @@ def test_default_run_reaches_a_validation_loss_below_2_2_nats(tmp_path, capsys, 
     assert loss(out, "train") < loss(out, "validation") < 2.2
 
 
+def test_a_batch_size_that_leaves_one_example_is_refused(tmp_path, capsys):
+    for size in ("1", str(len(data.name_windows(names.split(0)[0])[0]) - 1)):
+        rc = main(["demo", "--dataset", "names", "--batch-size", size, "--out", str(tmp_path)])
+        assert rc == 2
+        assert "BatchNorm needs at least 2" in capsys.readouterr().err
+
+
 def test_sampling_is_seeded_and_leaves_the_modes_alone():
     model = names.build_model(16, seed=0)
     model[3].eval()

@@ -81,6 +81,9 @@ def run(args: argparse.Namespace, setup: Any, out: Path) -> int:
     X_train, y_train = data.name_windows(train_words, CONTEXT)
     X_val, y_val = data.name_windows(val_words, CONTEXT)
     X_test, y_test = data.name_windows(test_words, CONTEXT)
+    if setup.batch_size < 2 or len(X_train) % setup.batch_size == 1:
+        raise UsageError(f"--batch-size {setup.batch_size} would give a batch of one example, "
+                         "and BatchNorm needs at least 2 (for names, pick another size)")
     model = build_model(setup.hidden[0], args.seed)
     optimizer = AdamW(model.parameters(), lr=setup.lr, weight_decay=0.0)
     steps = epochs * -(-len(X_train) // setup.batch_size)
