@@ -6,6 +6,8 @@ progress bar, prints the final train/test loss and accuracy (the last line is
 curve, the decision boundary (2-D datasets), the gradient-flow graph of one training step
 (``graph.svg`` per layer, ``graph_full.svg`` per value), backprop of a neuron replayed step
 by step (``backprop.html``) and a memoization report (``memo.txt``).
+``--dataset names`` trains makemore's character-level language model instead
+(`tinygrad_memo.app.names`).
 """
 from __future__ import annotations
 
