@@ -33,6 +33,7 @@ class Program:
     signature: tuple
     ops: list[tuple[str, str]]
     scalar: bool
+    checked: bool = False  # has a replay been compared with an eager run yet
 
     def params_changed(self) -> bool:
         """Whether a parameter's shape, dtype or requires_grad changed since the trace (the

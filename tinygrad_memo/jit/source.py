@@ -190,8 +190,8 @@ class Arr:
         self.src.buffers[buf] = self.src.names[buf] = np.empty_like(value)
         f = self.src.bind(fn, fn_name)
         call = f"{f}({', '.join(args)}{extra}"
-        line = self.src.emit(f"{name} = {call}, {buf})" if not extra else
-                             f"{name} = {call}, out={buf})")
+        keyword = extra or fn is np.maximum or fn is np.minimum  # (their positional out is deprecated)
+        line = self.src.emit(f"{name} = {call}, out={buf})" if keyword else f"{name} = {call}, {buf})")
         self.src.alloc[line] = f"{name} = {call})"
         return Arr(name, value, self.src, line)
 

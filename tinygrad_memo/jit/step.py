@@ -56,7 +56,8 @@ class Jitted:
             raise TraceError(f"jit: a parameter ({_describe(hooked)}) now has a gradient hook; "
                              "hooks are not replayed: remove it, or call cache_clear() and run "
                              "without jit")
-        if self.check:
+        if self.check or not prog.checked:  # the first replay of a program is always checked
+            prog.checked = True
             return self._checked(prog, args, inputs)
         return _result(prog, prog.run(inputs, prog.params))
 
@@ -95,7 +96,9 @@ class Jitted:
             raise DivergenceError(
                 f"jit check: the forward value differs: replayed {replayed.data!r}, eager "
                 f"{out.data!r}; fn computes something outside the ops that the trace froze (a "
-                "branch on a value, a number read from data, an array made inside fn from an input)")
+                "branch on a value, a number read from data, an array made with NumPy inside fn "
+                "from an input, such as nn.cross_entropy's one-hot targets, or random numbers "
+                "drawn inside fn); see docs/jit.md")
         for h, g in zip(holders, got):
             if not _close(g, h.grad):
                 raise DivergenceError(f"jit check: the gradient of {_describe(h)} differs: "

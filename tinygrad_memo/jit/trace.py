@@ -30,13 +30,14 @@ class Recorder(ModeSwitch):
 
     It sits in the grad mode's ``anomaly`` field, which apply and backprop consult: apply
     calls `record` / `constant`, backprop would call `check` (a backward inside ``fn``),
-    and a mode switch entered inside ``fn`` calls `refuse`.
+    and a mode switch entered inside ``fn`` calls `refuse`. Nodes are held weakly, so
+    what fn drops still dies (checkpoint's own liveness test keeps working).
     """
 
     field = "anomaly"
 
     def __init__(self) -> None:
-        self.tape: list[tuple[Node, Op, tuple, Any]] = []
+        self.tape: list[tuple[Any, Op, tuple | None, Any]] = []
 
     def value(self) -> "Recorder":
         return self
@@ -47,10 +48,10 @@ class Recorder(ModeSwitch):
             raise TraceError("jit: fn uses checkpoint(), whose recomputation cannot be replayed "
                              "from a trace; call the checkpointed function without jit, or "
                              "jit it without checkpoint (a traced step keeps no graph anyway)")
-        self.tape.append((node, op, node._inputs, node._ctx))
+        self.tape.append((weakref.ref(node), op, None, None))  # weakly: see `Recorder`
 
     def constant(self, node: Node, op: Op, inputs: tuple, ctx: Any) -> None:
-        self.tape.append((node, op, inputs, ctx))
+        self.tape.append((weakref.ref(node), op, inputs, ctx))
 
     def check(self, *args: Any) -> None:
         raise TraceError("jit: fn calls backward() or grad() itself; a traced step runs one "
@@ -168,8 +169,12 @@ def trace(fn: Callable[..., Any], args: tuple, inputs: list[Any]) -> tuple[Node,
     if out._fn is None or not out.requires_grad:
         raise TraceError("jit: fn's result does not depend on anything that requires a gradient, "
                          "so there is nothing to differentiate")
-    graph = _describe(out, recorder.tape, inputs)
-    del recorder
+    tape = []  # the nodes still alive, with what made them (a recorded node knows it)
+    for ref, op, ins, ctx in recorder.tape:
+        node = ref()
+        if node is not None:
+            tape.append((node, op, node._inputs, node._ctx) if ins is None else (node, op, ins, ctx))
+    graph = _describe(out, tape, inputs)
     return out, graph
 
 
