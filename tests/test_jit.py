@@ -174,6 +174,7 @@ def test_value_source_is_readable():
     src = step.source
     assert "v0 = x0 * p0" in src and "v1 = tanh(v0)" in src
     assert "g0 = g1 * (1 - (v1 * v1))" in src and "P[0].grad += gp0" in src
+    assert src.count("\n") == 12  # def, 2 loads, 2 forward ops, seed, 3 derivatives, 2 grads, return
 
 
 def test_check_finds_data_dependent_control_flow():
