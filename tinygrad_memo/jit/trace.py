@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.engine import Node, Op, toposort
-from ..core.modes import ModeSwitch, grad_mode
+from ..core.modes import ModeSwitch
 from ..core.tensor import Tensor
 from ..core.value import Value
 
