@@ -123,3 +123,10 @@ def test_traced_chain_runs_and_reports_its_trace_time():
     step, trace_s = traced.chain_case(traced.JIT)
     step()
     assert trace_s > 0 and traced.chain_case(harness.FLOOR)[1] is None
+
+
+def test_jit_tensor_worker_times_both_sides_in_turn():
+    out = traced.worker_tensor(sample_s=0.001, samples=1)
+    keys = {f"{w}|{fw}" for w in ("mlp@16", "mlp@256", "chain") for fw in (harness.FLOOR, traced.JIT)}
+    assert set(out) == keys | {f"trace:{k}" for k in keys}
+    assert out[f"trace:chain|{traced.JIT}"] > 0 and out[f"trace:chain|{harness.FLOOR}"] is None
