@@ -31,7 +31,7 @@ INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*"}
 SCALAR_OF = {op.array: op.scalar for op in vars(ops).values()
              if isinstance(op, ops.Op) and isinstance(op.array, np.ufunc) and op.scalar}
 
-REDUCE = {np.add: np.add.reduce, np.maximum: np.maximum.reduce}  # bound once: one name each
+REDUCE: dict[Any, Any] = {np.add: np.add.reduce, np.maximum: np.maximum.reduce}  # one name each
 
 
 class Source:
@@ -229,8 +229,8 @@ class Arr:
     def __lt__(self, o: Any) -> "Arr": return np.less(self, o)
     def __ge__(self, o: Any) -> "Arr": return np.greater_equal(self, o)
     def __le__(self, o: Any) -> "Arr": return np.less_equal(self, o)
-    def __eq__(self, o: Any) -> "Arr": return np.equal(self, o)  # type: ignore[override]
-    def __neg__(self) -> "Arr": return np.negative(self)
+    def __eq__(self, o: Any) -> "Arr": return np.equal(self, o)  # type: ignore[override,return-value]
+    def __neg__(self) -> "Arr": return np.negative(self)  # type: ignore[return-value]
     __hash__ = None  # type: ignore[assignment]
 
     def _reduce(self, ufunc: Any, axis: Any, keepdims: bool) -> "Arr":

@@ -62,6 +62,7 @@ class Jitted:
         return _result(prog, prog.run(inputs, prog.params))
 
     def _trace(self, key: Any, args: tuple, inputs: list[Any]) -> Node:
+        out: Any
         out, graph = trace(self.fn, args, inputs)
         out.backward()
         result = out.detach()
@@ -79,9 +80,10 @@ class Jitted:
         got = [h.grad for h in holders]
         for h, g in zip(holders, before):
             h.grad = g
+        out: Any
         out, graph = trace(self.fn, args, inputs)
         ops = [(s.op.name, "") for s in graph.steps]
-        for k, ((name, _), (now, _)) in enumerate(zip(prog.ops, ops)):
+        for k, ((name, _), (now, _)) in enumerate(zip(prog.ops, ops)):  # the first op that differs
             if name != now:
                 raise DivergenceError(
                     f"jit check: op {k} of the traced program is '{name}' but fn now applies "

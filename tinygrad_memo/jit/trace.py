@@ -43,7 +43,7 @@ class Recorder(ModeSwitch):
         return self
 
     def record(self, node: Node) -> None:
-        op = node._fn
+        op: Any = node._fn
         if op.name == "checkpoint":
             raise TraceError("jit: fn uses checkpoint(), whose recomputation cannot be replayed "
                              "from a trace; call the checkpointed function without jit, or "
@@ -103,7 +103,7 @@ def _key(x: Any, where: str, inputs: list[Any]) -> Any:
                     "NumPy arrays, numbers, strings and None (inside lists, tuples and dicts)")
 
 
-def _non_leaf(x: Node, where: str) -> TraceError:
+def _non_leaf(x: Any, where: str) -> TraceError:
     return TraceError(f"jit: {where} is a {type(x).__name__} made by '{x._fn.name}' outside the "
                       "step; its gradient would flow into a graph the step does not own. Pass "
                       f"{where}.detach(), or compute it inside the jitted function")
