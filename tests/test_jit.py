@@ -335,3 +335,38 @@ def test_tensor_argument_that_requires_grad_gets_its_gradient():
         assert step(x).item() == 3 * k
         np.testing.assert_array_equal(x.grad, [1.0, 2.0])
     np.testing.assert_array_equal(w.grad, [6.0, 6.0])
+
+
+def test_threads_share_a_tensor_program_safely():
+    """A Tensor program's buffers are shared by all its calls: replays take turns."""
+    import sys
+    import threading
+    w = Tensor(np.ones(64), requires_grad=True)
+
+    def fn(x):
+        y = Tensor(x)
+        for _ in range(30):
+            y = (y * w).tanh()
+        return y.sum()
+    step = jit(fn)
+    step(np.zeros(64))
+    step(np.zeros(64))
+    want = {k: eager_step(fn, np.full(64, k / 10)).item() for k in range(1, 5)}
+    errors = []
+
+    def work(k):
+        for _ in range(30):
+            got = step(np.full(64, k / 10)).item()
+            if got != want[k]:
+                errors.append((k, got))
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in want]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors

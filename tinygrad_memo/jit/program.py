@@ -11,7 +11,8 @@ numbers bit for bit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Callable
 
@@ -34,6 +35,8 @@ class Program:
     ops: list[tuple[str, str]]
     scalar: bool
     checked: bool = False  # has a replay been compared with an eager run yet
+    # one replay at a time: a Tensor program's buffers are shared by all its calls
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def params_changed(self) -> bool:
         """Whether a parameter's shape, dtype or requires_grad changed since the trace (the

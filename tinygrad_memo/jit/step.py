@@ -59,7 +59,8 @@ class Jitted:
         if self.check or not prog.checked:  # the first replay of a program is always checked
             prog.checked = True
             return self._checked(prog, args, inputs)
-        return _result(prog, prog.run(inputs, prog.params))
+        with prog.lock:
+            return _result(prog, prog.run(inputs, prog.params))
 
     def _trace(self, key: Any, args: tuple, inputs: list[Any]) -> Node:
         out: Any
@@ -76,7 +77,8 @@ class Jitted:
         """Replay, then run fn eagerly on the same arguments; raise where they part."""
         holders = [x for x in inputs if isinstance(x, Node)] + prog.params
         before = [h.grad for h in holders]
-        replayed = _result(prog, prog.run(inputs, prog.params))
+        with prog.lock:
+            replayed = _result(prog, prog.run(inputs, prog.params))
         got = [h.grad for h in holders]
         for h, g in zip(holders, before):
             h.grad = g
