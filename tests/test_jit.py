@@ -370,3 +370,20 @@ def test_threads_share_a_tensor_program_safely():
     finally:
         sys.setswitchinterval(old)
     assert not errors
+
+
+def test_the_programs_shown_in_the_docs_are_the_generated_ones():
+    """docs/jit.md prints two generated programs (with comments added): they must be what
+    jit writes today."""
+    import pathlib
+    import re
+    page = (pathlib.Path(__file__).parents[1] / "docs" / "jit.md").read_text()
+    shown = [re.sub(r" *#.*", "", block).rstrip() + "\n"
+             for block in re.findall(r"```\n(def program\(I, P\):\n.*?)```", page, re.S)]
+    w, b = Value(0.5), Value(-1.0)
+    neuron = jit(lambda x: (x * w + b).tanh())
+    neuron(Value(2.0))
+    W = Tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    tensor_step = jit(lambda x: (Tensor(x) @ W).relu().sum())
+    tensor_step(np.ones((4, 3), np.float32))
+    assert shown == [neuron.source, tensor_step.source]
