@@ -53,6 +53,11 @@ def test_a_batch_size_that_leaves_one_example_is_refused(tmp_path, capsys):
         assert "BatchNorm needs at least 2" in capsys.readouterr().err
 
 
+def test_jit_is_refused_for_names(tmp_path, capsys):
+    assert main(["demo", "--dataset", "names", "--jit", "--out", str(tmp_path)]) == 2
+    assert "--jit does not apply to names" in capsys.readouterr().err
+
+
 def test_sampling_is_seeded_and_leaves_the_modes_alone():
     model = names.build_model(16, seed=0)
     model[3].eval()
