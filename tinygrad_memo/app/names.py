@@ -72,7 +72,7 @@ def sample(model: nn.Module, count: int, seed: Any, max_len: int = 30) -> list[s
 def run(args: argparse.Namespace, setup: Any, out: Path) -> int:
     """Train, report the losses, print samples, write the model and the pictures."""
     from .cli import UsageError
-    if getattr(args, "jit", False):
+    if args.jit:
         raise UsageError("--jit does not apply to names: a trace would freeze BatchNorm's "
                          "running statistics, which the forward pass updates")
     say = (lambda *a: None) if args.quiet else print
