@@ -32,7 +32,7 @@ def unbroadcast(g: Any, x: Any) -> Any:
     A broadcast operand was used once per copy, so its gradient is the sum over the copies:
     over the leading axes broadcasting added and over the axes where ``x`` has size 1.
     """
-    if x.__class__ is float:  # a Value's data: nothing to broadcast
+    if x.__class__ is float or is_number(x):  # a Value's data: nothing to broadcast
         return g
     shape, gshape = x.shape, g.shape
     if gshape != shape:
@@ -66,14 +66,20 @@ def log_of(x: Any) -> Any:
     return _log(x) if x.__class__ is float else np.log(x)
 
 
+def is_number(x: Any) -> bool:
+    """Whether ``x`` is a plain number rather than an array or a node: a Value's data, which
+    user code may set to an int or a NumPy float (micrograd's ``Value(0)`` biases)."""
+    return x.__class__ is not np.ndarray and not isinstance(x, (np.ndarray, Node))
+
+
 def divide(x: Any, y: Any) -> Any:
-    """x / y that, on floats, gives inf/nan for a zero divisor as NumPy does."""
-    return _div(x, y) if y.__class__ is float else x / y
+    """x / y that, on numbers, gives inf/nan for a zero divisor as NumPy does."""
+    return _div(x, y) if y.__class__ is float or is_number(y) else x / y
 
 
 def power(x: Any, c: Any) -> Any:
-    """x ** c that, on floats, gives nan (not a complex number) for a negative base."""
-    return _pow(x, c) if x.__class__ is float else x ** c
+    """x ** c that, on numbers, gives nan (not a complex number) for a negative base."""
+    return _pow(x, c) if x.__class__ is float or is_number(x) else x ** c
 
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
