@@ -34,7 +34,8 @@ COND = np.array([[True, False, True, False]] * 3)
 
 # name: (ours, torch's, input specs); each fn takes the inputs as Tensors / torch tensors
 CASES: dict[str, tuple[Callable, Callable, list]] = {
-    # elementwise
+    # casts, elementwise
+    "to_double": (lambda x: x.double() * x, lambda x: x.double() * x, [A]),
     "sin": (lambda x: x.sin(), torch.sin, [A]),
     "cos": (lambda x: x.cos(), torch.cos, [A]),
     "log1p": (lambda x: x.log1p(), torch.log1p, [((3, 4), -0.5, 2.0)]),
@@ -299,10 +300,20 @@ def test_dtype_rules_follow_pytorch():
         (lambda T: T([1, 2]) + T([1.5], dtype=F64 if T is Tensor else torch.float64), "float64"),
         (lambda T: T([1, 2]).exp(), "float32"), (lambda T: T([True]).sin(), "float32"),
         (lambda T: T([1, 2]).cumsum(0), "int64"), (lambda T: T([True, True]).sum(), "int64"),
+        (lambda T: T([1.7, -1.7]).long(), "int64"), (lambda T: (T([1, 2]) > 1).float(), "float32"),
     ]
     for make, want in cases:
         assert np.dtype(dt(make(Tensor))) == np.dtype(want) == np.dtype(dt(make(torch.tensor)))
     np.testing.assert_allclose((Tensor([1, 2]) / Tensor([2, 4])).data, [0.5, 0.5])
+
+
+def test_casts_between_floats_are_differentiable_and_keep_each_dtype():
+    x = Tensor(np.array([0.1, 0.2]), requires_grad=True)
+    (x.float() * Tensor([1.0, 2.0])).sum().backward()
+    assert x.grad.dtype == F64 and np.all(x.grad == [1.0, 2.0])
+    g, = grad((x.float() ** 2).sum(), [x], create_graph=True)
+    assert g.dtype == F64  # as PyTorch: the gradient comes back in the input's dtype
+    assert x.to(F64) is x and not x.long().requires_grad
 
 
 def test_an_integer_tensor_indexes():
@@ -391,6 +402,8 @@ def test_creation_arguments_are_checked():
 
 X = Tensor(np.ones((2, 3)))
 BAD: list[tuple[Callable, type, str]] = [
+    (lambda: X.to("nope"), TypeError, "to: 'nope' is not a dtype"),
+    (lambda: X.to(np.complex64), TypeError, "to: dtype complex64 is not supported"),
     (lambda: X.gelu("fast"), ValueError, "gelu: approximate must be 'none' or 'tanh', got 'fast'"),
     (lambda: X.clamp(), ValueError, "clamp: give at least one of min and max"),
     (lambda: X.clamp("0"), TypeError, "clamp: min must be a number, got str"),

@@ -51,7 +51,10 @@ def unbroadcast(g: Any, x: Any) -> Any:
 def cast_like(g: Any, x: Any) -> Any:
     """``g`` in ``x``'s dtype: an op on mixed dtypes (float32 with float64, int with float)
     computes in the wider one, but each input's gradient keeps the input's own dtype."""
-    if not isinstance(g, Node) and g.dtype is not x.dtype:  # (a node gradient: kept as is)
+    if isinstance(g, Node):  # create_graph: a Tensor gradient is cast by a differentiable op
+        dtype = getattr(x, "dtype", None)  # (a Value has none)
+        return g if dtype is None or g.data.dtype == dtype else g.to(dtype)
+    if g.dtype is not x.dtype:
         return g.astype(x.dtype)
     return g
 
@@ -374,6 +377,10 @@ class PerInput:
 
 
 # -- elementwise unary ---------------------------------------------------------------------
+
+# ctx = the new dtype; the gradient goes back in the input's dtype
+cast = Op("cast", array=lambda x, dtype: x.astype(dtype), vjps=(
+    lambda g, out, dtype, x: g.to(x.dtype) if isinstance(g, Node) else g.astype(x.dtype),))
 
 sin = Op("sin", array=np.sin, vjps=(lambda g, out, ctx, x: g * cos_of(x),))
 

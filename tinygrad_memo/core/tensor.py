@@ -327,6 +327,23 @@ class Tensor(Node):
         return Tensor(self.data)
 
     # == the PyTorch surface (issue 13); each method checks its arguments, then applies ==
+    # -- dtype casts -------------------------------------------------------------------------
+    def to(self, dtype: Any) -> "Tensor":
+        """This tensor in ``dtype`` (itself if it already is); differentiable between floats."""
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"to: {dtype!r} is not a dtype") from None
+        if dt.kind not in "fiub":
+            raise TypeError(f"to: dtype {dt} is not supported (use a float, int or bool dtype)")
+        if dt == self.dtype:
+            return self
+        return apply(ops.cast, (self if dt.kind == "f" else _read(self),), dt)
+
+    def float(self) -> "Tensor": return self.to(np.float32)
+    def double(self) -> "Tensor": return self.to(np.float64)
+    def long(self) -> "Tensor": return self.to(np.int64)
+
     # -- elementwise -------------------------------------------------------------------------
     def sin(self) -> "Tensor": return apply(ops.sin, (self._float(),))
     def cos(self) -> "Tensor": return apply(ops.cos, (self._float(),))
