@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, as_dtype, as_number
 
 _FLOAT32 = np.dtype(np.float32)
 
@@ -60,13 +60,7 @@ def _size(size: tuple, what: str) -> tuple[int, ...]:
 
 
 def _dtype(dtype: Any, default: Any, what: str) -> np.dtype:
-    try:
-        dt = np.dtype(default if dtype is None else dtype)
-    except TypeError:
-        raise TypeError(f"{what}: {dtype!r} is not a dtype") from None
-    if dt.kind not in "fiub":
-        raise TypeError(f"{what}: dtype {dt} is not supported (use a float, int or bool dtype)")
-    return dt
+    return as_dtype(default if dtype is None else dtype, what)
 
 
 def _make(arr: np.ndarray, requires_grad: bool, what: str) -> Tensor:
@@ -131,12 +125,6 @@ def full_like(t: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool
                  "full_like")
 
 
-def _real(x: Any, what: str, name: str) -> Any:
-    if not isinstance(x, numbers.Real) or isinstance(x, bool):
-        raise TypeError(f"{what}: {name} must be a number, got {type(x).__name__}")
-    return x
-
-
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
     """start, start + step, ... up to but excluding end (``arange(n)``: 0..n-1); int64 if
@@ -144,7 +132,7 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     if end is None:
         start, end = 0, start
     for name, x in (("start", start), ("end", end), ("step", step)):
-        _real(x, "arange", name)
+        as_number(x, "arange", name)
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     ints = all(isinstance(x, numbers.Integral) for x in (start, end, step))
@@ -155,7 +143,7 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced numbers from start to end, both included."""
-    _real(start, "linspace", "start"), _real(end, "linspace", "end")
+    as_number(start, "linspace", "start"), as_number(end, "linspace", "end")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
     dt = _dtype(dtype, _FLOAT32, "linspace")

@@ -32,8 +32,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     A broadcast operand was used once per copy, so its gradient is the sum over the copies:
     over the leading axes broadcasting added and over the axes where ``x`` has size 1.
     """
-    if x.__class__ is float or is_number(x):  # a Value's data: nothing to broadcast
-        return g
+    if x.__class__ is float or x.__class__ is not np.ndarray and not isinstance(x, Node):
+        return g  # a Value's data, float or not (see `is_number`): nothing to broadcast
     shape, gshape = x.shape, g.shape
     if gshape != shape:
         lead = len(gshape) - len(shape)

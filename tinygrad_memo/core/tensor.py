@@ -330,12 +330,7 @@ class Tensor(Node):
     # -- dtype casts -------------------------------------------------------------------------
     def to(self, dtype: Any) -> "Tensor":
         """This tensor in ``dtype`` (itself if it already is); differentiable between floats."""
-        try:
-            dt = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"to: {dtype!r} is not a dtype") from None
-        if dt.kind not in "fiub":
-            raise TypeError(f"to: dtype {dt} is not supported (use a float, int or bool dtype)")
+        dt = as_dtype(dtype, "to")
         if dt == self.dtype:
             return self
         return apply(ops.cast, (self if dt.kind == "f" else _read(self),), dt)
@@ -355,7 +350,7 @@ class Tensor(Node):
     def silu(self) -> "Tensor": return apply(ops.silu, (self._float(),))
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
-        return apply(ops.leaky_relu, (self._float(),), _number(negative_slope, "leaky_relu",
+        return apply(ops.leaky_relu, (self._float(),), as_number(negative_slope, "leaky_relu",
                                                                "negative_slope"))
 
     def gelu(self, approximate: str = "none") -> "Tensor":
@@ -367,17 +362,17 @@ class Tensor(Node):
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
         """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's)."""
-        beta = _number(beta, "softplus", "beta")
+        beta = as_number(beta, "softplus", "beta")
         if beta == 0:
             raise ValueError("softplus: beta must be nonzero")
-        return apply(ops.softplus, (self._float(),), (beta, _number(threshold, "softplus", "threshold")))
+        return apply(ops.softplus, (self._float(),), (beta, as_number(threshold, "softplus", "threshold")))
 
     def clamp(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """Limit every element to [min, max]; the gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        lo = None if min is None else _number(min, "clamp", "min")
-        hi = None if max is None else _number(max, "clamp", "max")
+        lo = None if min is None else as_number(min, "clamp", "min")
+        hi = None if max is None else as_number(max, "clamp", "max")
         x = self._float() if isinstance(lo, float) or isinstance(hi, float) else self
         return apply(ops.clamp, (x,), (lo, hi))
 
@@ -500,7 +495,7 @@ class Tensor(Node):
             if correction is not None:
                 raise ValueError(f"{what}: give correction or unbiased, not both")
             correction = 1 if unbiased else 0
-        correction = 1 if correction is None else _number(correction, what, "correction")
+        correction = 1 if correction is None else as_number(correction, what, "correction")
         axes = _normalize_axis(axis, self.ndim, what)
         n = self.size if axes is None else math.prod([self.shape[a] for a in axes])
         return (axes, keepdims, float(max(0, n - correction)))
@@ -672,7 +667,7 @@ class Tensor(Node):
         widths = [(0, 0)] * self.ndim
         for i in range(len(pad) // 2):
             widths[self.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-        return apply(ops.pad, (self,), (tuple(widths), _number(value, "pad", "value")))
+        return apply(ops.pad, (self,), (tuple(widths), as_number(value, "pad", "value")))
 
 
 def _wrap(arr: np.ndarray) -> Tensor:
@@ -688,7 +683,18 @@ def _read(t: Tensor) -> Tensor:
     return _wrap(t.data) if t.requires_grad else t
 
 
-def _number(x: Any, what: str, name: str) -> Any:
+def as_dtype(dtype: Any, what: str) -> np.dtype:
+    """``dtype`` (a NumPy dtype or its name) as a dtype a Tensor may hold."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{what}: {dtype!r} is not a dtype") from None
+    if dt.kind not in "fiub":
+        raise TypeError(f"{what}: dtype {dt} is not supported (use a float, int or bool dtype)")
+    return dt
+
+
+def as_number(x: Any, what: str, name: str) -> Any:
     """A real Python/NumPy number argument, as a Python number."""
     if not isinstance(x, numbers.Real) or isinstance(x, bool):
         raise TypeError(f"{what}: {name} must be a number, got {type(x).__name__}")
