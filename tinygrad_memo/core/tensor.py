@@ -17,6 +17,7 @@ from .engine import Node, Op, apply
 
 _new = object.__new__
 Axis = int | Sequence[int] | None
+Number = float  # a number argument (inside Tensor, `float` names the method Tensor.float)
 
 
 def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
@@ -349,7 +350,7 @@ class Tensor(Node):
     def reciprocal(self) -> "Tensor": return apply(ops.reciprocal, (self._float(),))
     def silu(self) -> "Tensor": return apply(ops.silu, (self._float(),))
 
-    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+    def leaky_relu(self, negative_slope: Number = 0.01) -> "Tensor":
         return apply(ops.leaky_relu, (self._float(),), as_number(negative_slope, "leaky_relu",
                                                                "negative_slope"))
 
@@ -360,14 +361,14 @@ class Tensor(Node):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
         return apply(ops.gelu if approximate == "none" else ops.gelu_tanh, (self._float(),))
 
-    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
+    def softplus(self, beta: Number = 1.0, threshold: Number = 20.0) -> "Tensor":
         """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's)."""
         beta = as_number(beta, "softplus", "beta")
         if beta == 0:
             raise ValueError("softplus: beta must be nonzero")
         return apply(ops.softplus, (self._float(),), (beta, as_number(threshold, "softplus", "threshold")))
 
-    def clamp(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clamp(self, min: Number | None = None, max: Number | None = None) -> "Tensor":
         """Limit every element to [min, max]; the gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
@@ -390,7 +391,7 @@ class Tensor(Node):
         """``self`` where ``condition`` holds, ``other`` elsewhere (PyTorch's x.where(c, y))."""
         return where(condition, self, other)
 
-    def _where(self, keep: np.ndarray, other: float) -> "Tensor":
+    def _where(self, keep: np.ndarray, other: Number) -> "Tensor":
         return apply(ops.where, (self, self._lift(other)), keep)
 
     # -- comparisons and logic: boolean tensors, never part of a graph ------------------------
@@ -476,18 +477,18 @@ class Tensor(Node):
     def any(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
         return apply(ops.any_, (_read(self),), (_normalize_axis(axis, self.ndim, "any"), keepdims))
 
-    def var(self, axis: Axis = None, keepdims: bool = False, *, correction: float | None = None,
+    def var(self, axis: Axis = None, keepdims: bool = False, *, correction: Number | None = None,
             unbiased: bool | None = None) -> "Tensor":
         """sum((x - mean)^2) / (n - correction); correction=1 by default (Bessel's, as in
         PyTorch), ``unbiased=False`` is correction=0."""
         return apply(ops.var, (self,), self._var_ctx(axis, keepdims, correction, unbiased, "var"))
 
-    def std(self, axis: Axis = None, keepdims: bool = False, *, correction: float | None = None,
+    def std(self, axis: Axis = None, keepdims: bool = False, *, correction: Number | None = None,
             unbiased: bool | None = None) -> "Tensor":
         """The square root of `var` (same arguments)."""
         return apply(ops.std, (self,), self._var_ctx(axis, keepdims, correction, unbiased, "std"))
 
-    def _var_ctx(self, axis: Axis, keepdims: bool, correction: float | None,
+    def _var_ctx(self, axis: Axis, keepdims: bool, correction: Number | None,
                  unbiased: bool | None, what: str) -> tuple:
         if self.dtype.kind != "f":
             raise TypeError(f"{what}: needs a float tensor, got {self.dtype}")
@@ -657,7 +658,7 @@ class Tensor(Node):
                      for d in range(self.ndim))
         return apply(ops.getitem, (self,), (grid, True))
 
-    def pad(self, pad: Sequence[int], value: float = 0.0) -> "Tensor":
+    def pad(self, pad: Sequence[int], value: Number = 0.0) -> "Tensor":
         """Constant padding as PyTorch's F.pad: ``pad`` is (before, after) pairs for the
         last axis first, then the one before it, ..."""
         pad = _sizes(tuple(pad), "pad")
