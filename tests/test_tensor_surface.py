@@ -316,6 +316,11 @@ def test_casts_between_floats_are_differentiable_and_keep_each_dtype():
     assert x.to(F64) is x and not x.long().requires_grad
 
 
+def test_integers_to_negative_integer_powers_say_so():
+    with pytest.raises(ValueError, match="pow: Integers to negative integer powers are not allowed"):
+        Tensor([2, 3]) ** Tensor([-1, 1])
+
+
 def test_an_integer_tensor_indexes():
     x = Tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
     x[Tensor([0, 2, 2])].sum().backward()

@@ -191,8 +191,10 @@ class Tensor(Node):
             x, y = _promote(x, y, op)
         try:
             return apply(op, (x, y))
-        except ValueError:
-            raise ValueError(_shape_error(op.name, x.shape, y.shape)) from None
+        except ValueError as exc:
+            if op is ops.matmul or not _broadcastable(x.shape, y.shape):
+                raise ValueError(_shape_error(op.name, x.shape, y.shape)) from None
+            raise ValueError(f"{op.name}: {exc}") from None  # e.g. ints to negative int powers
 
     def _float(self) -> "Tensor":
         """This tensor if it holds floats, else a float32 copy (what PyTorch computes
@@ -740,6 +742,14 @@ def _promote(x: Tensor, y: Tensor, op: Op) -> tuple[Tensor, Tensor]:
     if fx:
         return x, _wrap(y.data.astype(dtype))
     return _wrap(x.data.astype(dtype)), y
+
+
+def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
 
 
 def _shape_error(name: str, a: tuple[int, ...], b: tuple[int, ...]) -> str:
