@@ -10,11 +10,12 @@ from .core.tensor import Tensor, cat, concatenate, maximum, minimum, stack, wher
 from .core.value import Value
 from .checkpointing import checkpoint
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .jit import jit
 from . import memo, nn, optim
 
 __all__ = ["Value", "Tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
            "gradcheck", "numerical_grad", "GradcheckError", "testing", "detect_anomaly",
-           "AnomalyError", "GraphFreedError", "checkpoint", "memo", "nn", "optim", "viz",
+           "AnomalyError", "GraphFreedError", "checkpoint", "jit", "memo", "nn", "optim", "viz",
            "zeros", "ones", "full", "arange", "linspace", "eye", "rand", "randn", "randint",
            "zeros_like", "ones_like", "full_like", "manual_seed",
            "cat", "concatenate", "stack", "where", "maximum", "minimum"]
