@@ -470,3 +470,22 @@ def test_bad_arguments_are_named(i):
 def test_squeeze_of_a_non_unit_axis_keeps_it_like_pytorch():
     assert Tensor(np.ones((2, 1))).squeeze(0).shape == (2, 1)
     assert Tensor(np.ones((1, 1))).squeeze((0, 1)).shape == ()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_new_op_replays_under_jit_as_eager(name):
+    ours = CASES[name][0]
+    arrays = _inputs(name)
+    w = np.random.default_rng(3).uniform(0.5, 1.5, ours(*[Tensor(a) for a in arrays]).shape)
+    xs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    eager = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    step = tm.jit(lambda *ts: (ours(*ts) * w).sum())
+    for _ in range(2):  # the trace, then a replay of the generated program
+        for x in xs:
+            x.grad = None
+        result = step(*xs)
+    (ours(*eager) * w).sum().backward()
+    np.testing.assert_allclose(result.data, (ours(*eager) * w).sum().data, rtol=1e-12)
+    for x, e in zip(xs, eager):
+        np.testing.assert_allclose(x.grad, e.grad, rtol=1e-12, atol=1e-14)
+    assert step.cache_info().hits == 1
