@@ -36,11 +36,6 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _default.rng
 
 
-def default_generator() -> np.random.Generator:
-    """This thread's default generator."""
-    return _default.rng
-
-
 def _generator(generator: Any, what: str) -> np.random.Generator:
     if generator is None:
         return _default.rng
