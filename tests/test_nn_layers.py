@@ -116,7 +116,7 @@ def test_sequential_with_every_layer_saves_and_loads(tmp_path):
     seq = nn.Sequential(nn.Embedding(27, 4, seed=0), nn.Flatten(), nn.Linear(12, 8, seed=1),
                         nn.BatchNorm1d(8, momentum=None), nn.LeakyReLU(0.2), nn.Dropout(0.1),
                         nn.LayerNorm([8], eps=1e-3), nn.ELU(0.5), nn.SiLU(), nn.Softplus(),
-                        nn.Sigmoid(), nn.ReLU(), nn.Identity(), nn.Linear(8, 27, seed=2),
+                        nn.Sigmoid(), nn.GELU("tanh"), nn.ReLU(), nn.Identity(), nn.Linear(8, 27, seed=2),
                         nn.LogSoftmax(dim=1), nn.Softmax(dim=-1))
     idx = RNG.integers(0, 27, size=(32, 3))
     for _ in range(3):
@@ -124,6 +124,7 @@ def test_sequential_with_every_layer_saves_and_loads(tmp_path):
     path = seq.save(tmp_path / "seq.npz")
     again = nn.Module.load(path)
     assert isinstance(again, nn.Sequential) and repr(again) == repr(seq)
+    assert again[11].approximate == "tanh"
     assert again[3].momentum is None and again[6].eps == 1e-3 and again[4].negative_slope == 0.2
     for (name, a), (_, b) in zip(seq.state_dict().items(), again.state_dict().items()):
         np.testing.assert_array_equal(a, b, err_msg=name)
@@ -376,6 +377,9 @@ ACTIVATIONS = [
     (lambda: nn.Sigmoid(), "Sigmoid", {}),
     (lambda: nn.SiLU(), "SiLU", {}),
     (lambda: nn.Softplus(), "Softplus", {}),
+    (lambda: nn.Softplus(beta=2.0, threshold=5.0), "Softplus", {"beta": 2.0, "threshold": 5.0}),
+    (lambda: nn.GELU(), "GELU", {}),
+    (lambda: nn.GELU("tanh"), "GELU", {"approximate": "tanh"}),
     (lambda: nn.LeakyReLU(), "LeakyReLU", {}),
     (lambda: nn.LeakyReLU(0.2), "LeakyReLU", {"negative_slope": 0.2}),
     (lambda: nn.ELU(), "ELU", {}),
@@ -406,6 +410,10 @@ def test_activation_modules_take_arrays_and_check_arguments():
     assert nn.ReLU()(np.array([-1.0, 2.0])).data.tolist() == [0.0, 2.0]
     with pytest.raises(ValueError, match="negative_slope must be a finite number"):
         nn.LeakyReLU(float("nan"))
+    with pytest.raises(ValueError, match="GELU: approximate must be 'none' or 'tanh'"):
+        nn.GELU("fast")
+    with pytest.raises(ValueError, match="Softplus: beta must be nonzero"):
+        nn.Softplus(beta=0)
     with pytest.raises(TypeError, match="dim must be an integer, got None"):
         nn.Softmax(dim=None)
     gradcheck(lambda x: nn.ELU()(x) + nn.Softplus()(x) * nn.SiLU()(x),

@@ -5,7 +5,8 @@ A model is a `Module` whose public attributes hold its parameters (Tensors that 
 grad, or Values) and sub-modules; see docs/nn.md.
 """
 from . import scalar
-from .activations import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .activations import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
+                          Softplus, Tanh)
 from .containers import Flatten, Identity, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
@@ -20,7 +21,7 @@ from .checkpoint import Checkpoint
 
 __all__ = ["Module", "Linear", "MLP", "Sequential", "Identity", "Flatten", "Embedding",
            "Dropout", "LayerNorm", "BatchNorm1d",
-           "ReLU", "Tanh", "Sigmoid", "SiLU", "Softplus", "LeakyReLU", "ELU", "Softmax",
+           "ReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "Softplus", "LeakyReLU", "ELU", "Softmax",
            "LogSoftmax",
            "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "l1_loss", "hinge_loss",

@@ -1,9 +1,9 @@
-"""Activation layers with PyTorch's names: `ReLU`, `Tanh`, `Sigmoid`, `LeakyReLU`, `ELU`,
-`SiLU`, `Softplus`, `Softmax`, `LogSoftmax`.
+"""Activation layers with PyTorch's names: `ReLU`, `Tanh`, `Sigmoid`, `GELU`, `SiLU`,
+`Softplus`, `LeakyReLU`, `ELU`, `Softmax`, `LogSoftmax`.
 
-Each is a `Module` around Tensor ops, so it can sit in a `Sequential` and be saved. Where a
-function has a kink (LeakyReLU, ELU at 0) the slope is chosen by a constant mask taken from
-the input, which gives PyTorch's gradient there, not the 0 that relu(x) - a*relu(-x) would.
+Each is a `Module` around the Tensor op of the same name, so it can sit in a `Sequential`
+and be saved. ELU has no op of its own: its slope at the kink is chosen by a constant mask
+taken from the input, which gives PyTorch's gradient there (alpha at 0).
 """
 from __future__ import annotations
 
@@ -11,22 +11,10 @@ import math
 import numbers
 from typing import Any
 
-import numpy as np
 
 from ..core.tensor import Tensor
 from .containers import _as_tensor
 from .module import Module
-
-
-def softplus(x: Tensor) -> Tensor:
-    """``log(1 + exp(x))`` without overflow, with the exact gradient ``sigmoid(x)``.
-
-    Why this form: with the constant ``m = max(x, 0)`` it is ``m + log(exp(-m) + exp(x - m))``,
-    whose exponentials never exceed 1, and whose derivative is sigmoid(x) even at x = 0
-    (relu(x) + log(1 + exp(-|x|)) has slope 0 there, where the true slope is 1/2).
-    """
-    m = np.maximum(x.data, 0)
-    return ((x - m).exp() + np.exp(-m)).log() + m
 
 
 def _number(who: str, name: str, value: Any) -> float:
@@ -74,14 +62,39 @@ class SiLU(_Activation):
     """``x * sigmoid(x)`` (also called swish)."""
 
     def _apply(self, x: Tensor) -> Tensor:
-        return x * x.sigmoid()
+        return x.silu()
+
+
+class GELU(_Activation):
+    """``x * Phi(x)``, Phi the normal CDF (exact, via erf), or PyTorch's tanh approximation
+    with ``approximate="tanh"``."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def _apply(self, x: Tensor) -> Tensor:
+        return x.gelu(self.approximate)
+
+    def config(self) -> dict[str, Any]:
+        return {"approximate": self.approximate}
 
 
 class Softplus(_Activation):
-    """``log(1 + exp(x))``, a smooth ReLU (PyTorch's default beta=1)."""
+    """``log(1 + exp(beta x)) / beta``, a smooth ReLU; ``x`` itself where ``beta x > threshold``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        self.beta = _number("Softplus", "beta", beta)
+        self.threshold = _number("Softplus", "threshold", threshold)
+        if self.beta == 0:
+            raise ValueError("Softplus: beta must be nonzero")
 
     def _apply(self, x: Tensor) -> Tensor:
-        return softplus(x)
+        return x.softplus(self.beta, self.threshold)
+
+    def config(self) -> dict[str, Any]:
+        return {"beta": self.beta, "threshold": self.threshold}
 
 
 class LeakyReLU(_Activation):
@@ -91,7 +104,7 @@ class LeakyReLU(_Activation):
         self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope)
 
     def _apply(self, x: Tensor) -> Tensor:
-        return x * np.where(x.data > 0, 1, self.negative_slope).astype(x.dtype)
+        return x.leaky_relu(self.negative_slope)
 
     def config(self) -> dict[str, Any]:
         return {"negative_slope": self.negative_slope}

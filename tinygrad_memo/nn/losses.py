@@ -11,7 +11,6 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..core.value import Value
-from .activations import softplus
 
 
 def _target_array(target: Any, what: str) -> np.ndarray:
@@ -149,9 +148,9 @@ def binary_cross_entropy(probs: Tensor, target: Any) -> Tensor:
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
     """`binary_cross_entropy` of ``sigmoid(logits)``, computed stably from the logits:
-    ``softplus(x) - x t`` never overflows, and its gradient is exactly ``sigmoid(x) - t``."""
+    ``softplus(x) - x t`` never overflows, and its gradient is ``sigmoid(x) - t``."""
     t = _same_shape(logits, target, "binary_cross_entropy_with_logits", "logits")
-    return (softplus(logits) - logits * t).mean()
+    return (logits.softplus() - logits * t).mean()
 
 
 __all__ = ["mse_loss", "cross_entropy", "nll_loss", "hinge_loss", "l1_loss",
