@@ -44,17 +44,24 @@ def _scalar(out: Any, w: Any) -> float:
     """The number finite differences look at: sum(w * out)."""
     if not isinstance(out, Node):
         raise TypeError(f"gradcheck: fn must return a Value or Tensor, got {type(out).__name__}")
-    if isinstance(out, Value):
-        return out.data
-    return float(out.data.sum() if w is None else (out.data * w).sum())
+    if w is None:
+        return float(out.data) if isinstance(out, Value) else float(out.data.sum())
+    w = np.asarray(w.data if isinstance(w, Node) else w, dtype=np.float64)
+    if w.shape != np.shape(out.data):
+        raise ValueError(f"numerical_grad: grad_output has shape {w.shape} but fn returns "
+                         f"shape {np.shape(out.data)}; they must match")
+    return float((out.data * w).sum())
 
 
 def numerical_grad(fn: Callable[..., Node], inputs: Sequence[Node], eps: float = 1e-6,
                    grad_output: Any = None) -> list[Any]:
     """Central-difference gradients of ``sum(grad_output * fn(*inputs))`` for each input.
 
-    ``grad_output`` defaults to ones, i.e. the gradient of the sum of the outputs. Each
-    input element is nudged in place by +-eps and restored afterwards.
+    ``grad_output`` defaults to ones, i.e. the gradient of the sum of the outputs. A
+    Tensor input's data is swapped for a writable copy while its elements are nudged by
+    +-eps, and the original array is put back afterwards: nudging the caller's array in
+    place would miss a transposed view (reshape copies it), fail on a read-only one, and
+    move every alias of a broadcast one at once.
     """
     items = _check_inputs(inputs)
     result = []
@@ -68,16 +75,21 @@ def numerical_grad(fn: Callable[..., Node], inputs: Sequence[Node], eps: float =
             x.data = x0
             result.append((hi - lo) / (2 * eps))
             continue
-        g = np.zeros_like(x.data)
-        flat = x.data.reshape(-1)  # a view: writing it nudges x
-        for k in range(flat.size):
-            x0 = flat[k]
-            flat[k] = x0 + eps
-            hi = _scalar(fn(*items), grad_output)
-            flat[k] = x0 - eps
-            lo = _scalar(fn(*items), grad_output)
-            flat[k] = x0
-            g.reshape(-1)[k] = (hi - lo) / (2 * eps)
+        original = x.data
+        nudged = x.data = np.array(original, order="C")  # writable, no aliases
+        flat = nudged.reshape(-1)  # a view of the copy: writing it nudges x
+        g = np.zeros_like(nudged)
+        try:
+            for k in range(flat.size):
+                x0 = flat[k]
+                flat[k] = x0 + eps
+                hi = _scalar(fn(*items), grad_output)
+                flat[k] = x0 - eps
+                lo = _scalar(fn(*items), grad_output)
+                flat[k] = x0
+                g.reshape(-1)[k] = (hi - lo) / (2 * eps)
+        finally:
+            x.data = original
         result.append(g)
     return result
 

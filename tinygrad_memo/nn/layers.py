@@ -67,6 +67,11 @@ class Linear(Module):
         return {"nin": self.nin, "nout": self.nout, "bias": self.bias is not None,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        nin, nout = _check_size("nin", config["nin"]), _check_size("nout", config["nout"])
+        return nin * nout + (nout if config.get("bias", True) else 0)
+
 
 def _features(x: Any, nin: int, dtype: Any, who: str) -> Tensor:
     """The input as a Tensor whose last axis has ``nin`` features, or a ValueError saying not."""
@@ -117,6 +122,14 @@ class MLP(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "sizes": list(self.sizes), "activation": self.activation,
                 "dtype": self.dtype.name, "checkpoint": self.checkpoint}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        sizes = config["sizes"]
+        if not isinstance(sizes, list):
+            raise ValueError(f"sizes must be a list of layer widths, got {type(sizes).__name__}")
+        widths = [_check_size("nin", config["nin"])] + [_check_size("sizes", n) for n in sizes]
+        return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
 
     def __repr__(self) -> str:
         arrows = " -> ".join(str(n) for n in [self.nin, *self.sizes])

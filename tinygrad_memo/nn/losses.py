@@ -14,7 +14,10 @@ from ..core.value import Value
 
 
 def _target_array(target: Any, what: str) -> np.ndarray:
-    arr = np.asarray(target.data if isinstance(target, (Tensor, Value)) else target)
+    try:
+        arr = np.asarray(target.data if isinstance(target, (Tensor, Value)) else target)
+    except (TypeError, ValueError) as exc:  # ragged lists, unconvertible objects
+        raise TypeError(f"{what}: targets must be an array of numbers ({exc})") from None
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{what}: targets must be numbers, got dtype {arr.dtype}")
     return arr
@@ -26,8 +29,7 @@ def mse_loss(pred: Tensor, target: Any) -> Tensor:
     Why so strict: predictions of shape (N, 1) against targets of shape (N,) would broadcast
     to (N, N) and give a wrong loss without any error.
     """
-    if not isinstance(pred, Tensor):
-        raise TypeError(f"mse_loss: pred must be a Tensor, got {type(pred).__name__}")
+    _check_float_tensor(pred, "mse_loss", "pred")
     t = _target_array(target, "mse_loss")
     if t.shape != pred.shape:
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {t.shape}; "
@@ -36,14 +38,25 @@ def mse_loss(pred: Tensor, target: Any) -> Tensor:
     return (diff * diff).mean()
 
 
-def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
-    """Mean negative log-likelihood of integer ``targets`` under ``softmax(logits)``.
+def _check_float_tensor(x: Any, who: str, name: str) -> None:
+    """A loss input must be a float Tensor: integer logits would give a loss of 0.0."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{who}: {name} must be a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: {name} must have a float dtype, got {x.dtype} "
+                        f"(convert with Tensor(data, dtype=np.float32))")
 
-    ``logits`` has shape (N, C), ``targets`` N integers in [0, C). Computed through
-    ``log_softmax`` (never log of softmax), so large logits do not overflow.
+
+def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
+    """Mean negative log-likelihood of ``targets`` under ``softmax(logits)``.
+
+    ``logits`` has shape (N, C). ``targets`` are PyTorch's two kinds: N class indices of an
+    integer dtype in [0, C), or class probabilities, a float array of shape (N, C) (soft
+    labels). Bool or float class indices are refused, as in PyTorch: a bool array would
+    otherwise be read as a mask. Computed through ``log_softmax`` (never log of softmax), so
+    large logits do not overflow.
     """
-    if not isinstance(logits, Tensor):
-        raise TypeError(f"cross_entropy: logits must be a Tensor, got {type(logits).__name__}")
+    _check_float_tensor(logits, "cross_entropy", "logits")
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, classes), got {logits.shape}")
     n, classes = logits.shape
@@ -51,10 +64,15 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise ValueError("cross_entropy: logits have no rows (an empty batch)")
     t = _target_array(targets, "cross_entropy")
     if t.dtype.kind == "f":
-        if not np.all(np.isfinite(t)) or not np.all(t == np.round(t)):
-            raise TypeError("cross_entropy: targets must be integer class labels, "
-                            f"got non-integer floats of dtype {t.dtype}")
-        t = t.astype(np.int64)
+        if t.shape != logits.shape:
+            raise TypeError(f"cross_entropy: class indices must have an integer dtype, got "
+                            f"{t.dtype} targets of shape {t.shape}; float targets are class "
+                            f"probabilities and need the logits' shape {logits.shape}")
+        probs = Tensor(t.astype(logits.dtype) * (-1.0 / n), label="-probs(targets)/N")
+        return (logits.log_softmax(axis=1) * probs).sum()
+    if t.dtype.kind == "b":
+        raise TypeError("cross_entropy: targets have dtype bool; class indices must have an "
+                        "integer dtype (e.g. labels.astype(np.int64))")
     if t.shape != (n,):
         raise ValueError(f"cross_entropy: expected {n} targets (one per row of logits), "
                          f"got shape {t.shape}")
@@ -83,6 +101,7 @@ def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor
     if isinstance(scores, Value):
         scores = [scores]
     if isinstance(scores, Tensor):
+        _check_float_tensor(scores, "hinge_loss", "scores")
         flat_ok = scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1)
         if not flat_ok or scores.shape[0] != t.size:
             raise ValueError(f"hinge_loss: scores of shape {scores.shape} do not match "

@@ -78,6 +78,13 @@ class Module:
         """The constructor arguments that rebuild this module (JSON types); None if unknown."""
         return None
 
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int | None:
+        """How many numbers ``cls(**config)`` would hold, computed without building it (None:
+        unknown). `Module.load` asks first and refuses a file whose config wants more numbers
+        than the file holds, so a tiny hostile file cannot make it allocate terabytes."""
+        return None
+
     # -- state: names -> arrays --------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """A copy of every parameter's numbers, by name (a Value becomes a 0-d float64 array)."""
