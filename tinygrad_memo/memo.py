@@ -12,6 +12,7 @@ evaluates one local derivative per edge: `backprop_cost`. `tinygrad-memo memo` p
 """
 from __future__ import annotations
 
+import math
 import numbers
 import random
 import time
@@ -125,14 +126,23 @@ DEFAULT_MAX_PATHS = 100_000
 """`path_grad` refuses graphs with more paths than this unless given a larger max_paths."""
 
 
+def _big(n: int) -> str:
+    """``n`` with thousands separators, or as ``~1.61e+3010`` when it is too long to print
+    (a deep diamond has 2**depth paths; str() refuses ints over 4,300 digits)."""
+    if abs(n) < 10 ** 18:
+        return f"{n:,}"
+    exponent = math.log10(abs(n))
+    return f"{'-' if n < 0 else ''}~{10 ** (exponent % 1):.2f}e+{int(exponent)}"
+
+
 class TooManyPathsError(ValueError):
     """`path_grad` was asked to enumerate more paths than its ``max_paths``."""
 
     def __init__(self, paths: int, max_paths: int) -> None:
         self.paths, self.max_paths = paths, max_paths
         super().__init__(
-            f"path_grad: {paths:,} paths lead from the output to wrt, more than "
-            f"max_paths={max_paths:,}; pass a larger max_paths to enumerate them anyway, "
+            f"path_grad: {_big(paths)} paths lead from the output to wrt, more than "
+            f"max_paths={_big(max_paths)}; pass a larger max_paths to enumerate them anyway, "
             f"or use backward(), which evaluates one local derivative per edge")
 
 
