@@ -129,7 +129,7 @@ DEFAULT_MAX_PATHS = 100_000
 def _big(n: int) -> str:
     """``n`` with thousands separators, or as ``~1.61e+3010`` when it is too long to print
     (a deep diamond has 2**depth paths; str() refuses ints over 4,300 digits)."""
-    if abs(n) < 10 ** 18:
+    if n.bit_length() < 13000:  # under ~3,900 digits: exact
         return f"{n:,}"
     exponent = math.log10(abs(n))
     return f"{'-' if n < 0 else ''}~{10 ** (exponent % 1):.2f}e+{int(exponent)}"
