@@ -154,3 +154,93 @@ def test_path_grad_on_a_very_deep_diamond_refuses_with_a_readable_count():
     with pytest.raises(TooManyPathsError, match=r"path_grad: ~3\.98e\+6020 paths lead from the "
                                                 r"output to wrt, more than max_paths=100,000"):
         path_grad(y, [x])
+
+
+# -- core defects (tinygrad_memo/core): strict xfails until the core rewrite lands -----------
+CORE = pytest.mark.xfail(strict=True, reason="core defect, fixed after the core rewrite")
+
+
+@CORE
+@pytest.mark.parametrize("data", [None, [1.0, None], [[1.0, None]]])
+def test_none_in_tensor_data_is_a_type_error_not_nan(data):
+    with pytest.raises(TypeError, match=r"Tensor: .*None"):
+        Tensor(data)
+
+
+@CORE
+def test_truth_value_of_a_tensor_follows_pytorch():
+    assert not bool(Tensor([0.0]))
+    assert bool(Tensor(np.array(2.0)))
+    with pytest.raises(RuntimeError, match=r"Boolean value of a Tensor with more than one "
+                                           r"value is ambiguous"):
+        bool(Tensor([0.0, 1.0]))
+
+
+@CORE
+def test_tensor_of_an_array_is_a_copy_and_from_numpy_shares():
+    a = np.ones(3)
+    w1, w2 = Tensor(a, requires_grad=True), Tensor(a, requires_grad=True)
+    a[0] = 5.0
+    assert w1.data[0] == 1.0 and w1.data is not w2.data  # two parameters, not one
+    shared = Tensor.from_numpy(a)
+    a[1] = 7.0
+    assert shared.data[1] == 7.0 and shared.dtype == np.float64
+
+
+@CORE
+def test_relu_passes_nan_and_blocks_an_infinite_gradient_in_dead_units():
+    assert math.isnan(Value(math.nan).relu().data)
+    x = Tensor(np.array([-1.0, 2.0, np.nan]), requires_grad=True)
+    x.relu().backward(np.array([np.inf, 1.0, 1.0]))
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])  # PyTorch's threshold_backward
+
+
+@CORE
+def test_pow_derivatives_at_base_zero_are_zero_where_the_math_says_so():
+    x, y = Tensor(np.array([0.0]), requires_grad=True), Tensor(np.array([2.0]), requires_grad=True)
+    (x ** y).backward(np.ones(1))
+    assert x.grad[0] == 0.0 and y.grad[0] == 0.0  # d/dy 0**y = 0**y * log 0 -> 0 (PyTorch)
+    e = Tensor(np.array([2.0]), requires_grad=True)
+    (0.0 ** e).backward(np.ones(1))
+    assert e.grad[0] == 0.0
+    u, v = Value(0.0), Value(3.0)
+    (u ** v).backward()
+    assert (u.grad, v.grad) == (0.0, 0.0)
+    assert (Value(-0.0) ** -1).data == -math.inf  # IEEE pow: an odd power keeps the sign
+
+
+@CORE
+def test_float16_python_numbers_are_not_rounded_to_float16_first():
+    x = Tensor(np.array([0.5, 0.0], np.float16))
+    np.testing.assert_array_equal((x * 70000.0).data, np.array([35000.0, 0.0], np.float16))
+    np.testing.assert_array_equal((Tensor(np.array([0.0], np.float16)) / 1e-8).data, [0.0])
+
+
+@CORE
+def test_max_and_softmax_over_a_size_0_tensor_return_an_empty_result():
+    x = Tensor(np.zeros((0, 3)), requires_grad=True)
+    assert x.max(axis=1).shape == (0,)
+    assert x.softmax(axis=0).shape == (0, 3) and x.log_softmax(axis=1).shape == (0, 3)
+    with pytest.raises(ValueError, match=r"max: .*size 0"):
+        x.max(axis=0)  # nothing to take the max of (PyTorch refuses too)
+
+
+@CORE
+def test_ops_that_make_floats_of_int_and_bool_tensors_give_float32():
+    assert Tensor(np.array([1, 2])).exp().dtype == np.float32
+    assert Tensor(np.array([True])).exp().dtype == np.float32  # not NumPy's float16
+    assert (Tensor(np.array([1, 2])) * 0.5).dtype == np.float32
+    assert (Tensor(np.array([1, 2])) / Tensor(np.array([2, 2]))).dtype == np.float32
+
+
+@CORE
+def test_an_int_to_a_negative_int_power_says_so():
+    with pytest.raises(ValueError, match=r"Integers to negative integer powers are not allowed"):
+        Tensor(np.array([2])) ** Tensor(np.array([-1]))
+
+
+@CORE
+def test_abs_gradient_at_nan_is_zero_as_in_pytorch():
+    x = Tensor(np.array([np.nan, -2.0]), requires_grad=True)
+    x.abs().backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad, [0.0, -1.0])

@@ -81,10 +81,9 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         i = int(bad[0])
         raise ValueError(f"cross_entropy: target {int(t[i])} at position {i} is outside "
                          f"[0, {classes}) (logits have {classes} classes)")
-    onehot = np.zeros(logits.shape, dtype=logits.dtype)
-    onehot[np.arange(n), t] = -1.0 / n
-    weights = Tensor(onehot, label="-onehot(targets)/N")  # picks -log p(target) / N per row
-    return (logits.log_softmax(axis=1) * weights).sum()
+    # picked by index, not by multiplying with a one-hot mask: 0 * log p = 0 * -inf would
+    # be NaN for a class whose logit is -inf (PyTorch gives the finite loss)
+    return -logits.log_softmax(axis=1)[np.arange(n), t.astype(np.intp)].mean()
 
 
 def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor | Value:
