@@ -10,7 +10,8 @@ import pytest
 from tinygrad_memo.app import cli
 
 CHILD = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
 from tinygrad_memo.app import cli, demo
 def slow(args):
     print("ready", flush=True)

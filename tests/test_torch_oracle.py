@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -34,10 +34,13 @@ from tinygrad_memo import Tensor, Value, grad
 
 torch = pytest.importorskip("torch")
 
-EXAMPLES = int(os.environ.get("TINYGRAD_MEMO_ORACLE_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("TINYGRAD_MEMO_ORACLE_EXAMPLES", "40"))
 SEED = os.environ.get("TINYGRAD_MEMO_ORACLE_SEED", "fixed")
+# In the fixed (CI) run a failure is reported as found, unshrunk: shrinking costs more than
+# the run itself, and the xfails of known defects would pay it on every run.
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=SEED == "fixed", deadline=None,
-                    database=None, suppress_health_check=list(HealthCheck))
+                    database=None, suppress_health_check=list(HealthCheck),
+                    phases=[Phase.explicit, Phase.generate] if SEED == "fixed" else list(Phase))
 
 
 def oracle(test: Any) -> Any:
@@ -60,6 +63,8 @@ POW_AT_ZERO = "pow's derivatives at base 0 are NaN/inf where PyTorch (and the ma
 SIZE_0 = "max/softmax over a size-0 tensor raise where PyTorch returns an empty result"
 SIGMOID = "sigmoid as 0.5 * (tanh(x / 2) + 1) loses all precision for negative x"
 RELU_NAN = "relu: NaN must pass through, forward and gradient, as in PyTorch"
+F16_VJP = ("float16 vjps round after each NumPy step (PyTorch: once per kernel, from float32), "
+           "so gradients lose digits where they cancel (1 - out**2 near |out| = 1) or go subnormal")
 KNOWN: dict[tuple[str, str], str] = {
     **{(op, dt): INT_TO_FLOAT for op in ("exp", "log", "tanh", "sigmoid", "sqrt", "add_number",
                                           "radd_number", "mul_number", "div_number",
@@ -77,8 +82,7 @@ KNOWN: dict[tuple[str, str], str] = {
     ("pow", "int64"): "int ** negative int raises a ValueError saying the shapes do not broadcast",
     ("matmul", "float16"): "float16 gradients summed over broadcast (batch) axes accumulate in "
                            "float16 (overflow where PyTorch's float32 accumulation does not)",
-    ("div", "float16"): "float16 vjps round after each NumPy step (PyTorch: once per kernel, "
-                        "from float32): the gradient of x / y is off when x / y is subnormal",
+    ("div", "float16"): F16_VJP, ("tanh", "float16"): F16_VJP,
     ("max", "floats"): SIZE_0, ("max", "int64"): SIZE_0, ("max", "bool"): SIZE_0,
     ("softmax", "floats"): SIZE_0, ("log_softmax", "floats"): SIZE_0,
 }

@@ -6,6 +6,8 @@ random weighting ``sum(w * f(x))`` so that every output element takes part.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -20,7 +22,13 @@ class GradcheckError(AssertionError):
 
 
 def _check_inputs(inputs: Sequence[Any]) -> list[Node]:
-    items = [inputs] if isinstance(inputs, Node) else list(inputs)
+    try:
+        items = [inputs] if isinstance(inputs, Node) else list(inputs)
+    except TypeError:
+        raise TypeError(f"gradcheck: inputs must be a Value, a Tensor or a list of them, got "
+                        f"{type(inputs).__name__}") from None
+    if not items:
+        raise ValueError("gradcheck: no inputs to check")
     for i, x in enumerate(items):
         if isinstance(x, Tensor):
             if x.dtype != np.float64:
@@ -31,6 +39,17 @@ def _check_inputs(inputs: Sequence[Any]) -> list[Node]:
         elif not isinstance(x, Value):
             raise TypeError(f"gradcheck: input {i} is {type(x).__name__}, expected a Value or Tensor")
     return items
+
+
+def _check_call(fn: Any, eps: Any, **tolerances: Any) -> None:
+    """``fn`` is callable and each of eps, atol, rtol a finite number (eps > 0)."""
+    if not callable(fn):
+        raise TypeError(f"gradcheck: fn must be callable, got {type(fn).__name__}")
+    for name, value in {"eps": eps, **tolerances}.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value) or value < 0 or (name == "eps" and value == 0):
+            raise ValueError(f"gradcheck: {name} must be a finite number"
+                             f"{' > 0' if name == 'eps' else ' >= 0'}, got {value!r}")
 
 
 def _weights(out: Node) -> Any:
@@ -63,6 +82,7 @@ def numerical_grad(fn: Callable[..., Node], inputs: Sequence[Node], eps: float =
     place would miss a transposed view (reshape copies it), fail on a read-only one, and
     move every alias of a broadcast one at once.
     """
+    _check_call(fn, eps)
     items = _check_inputs(inputs)
     result = []
     for x in items:
@@ -102,6 +122,7 @@ def gradcheck(fn: Callable[..., Node], inputs: Sequence[Node], eps: float = 1e-6
     On the first mismatch, raises `GradcheckError` naming the input, the element index, both
     numbers and their difference (or returns False with ``raise_exception=False``).
     """
+    _check_call(fn, eps, atol=atol, rtol=rtol)
     items = _check_inputs(inputs)
     out = fn(*items)
     if not isinstance(out, Node):

@@ -107,6 +107,9 @@ def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor
                              f"{t.size} targets (expected shape ({t.size},) or ({t.size}, 1))")
         y = t.astype(scores.dtype).reshape(scores.shape)
         return (1 - scores * y).relu().mean()
+    if not isinstance(scores, (list, tuple)):
+        raise TypeError(f"hinge_loss: scores must be a Tensor or a list of Values, got "
+                        f"{type(scores).__name__}")
     scores = list(scores)
     if len(scores) != t.size:
         raise ValueError(f"hinge_loss: {len(scores)} scores but {t.size} targets")

@@ -109,7 +109,11 @@ class Module:
             if name not in state:
                 continue
             value = state[name]
-            arr = np.asarray(value.data if isinstance(value, (Tensor, Value)) else value)
+            try:
+                arr = np.asarray(value.data if isinstance(value, (Tensor, Value)) else value)
+            except (TypeError, ValueError) as exc:  # a ragged list, say
+                wrong.append(f"{name} is not an array of numbers ({exc})")
+                continue
             if arr.dtype.kind not in "fiub":
                 wrong.append(f"{name} has dtype {arr.dtype}, expected numbers")
             elif arr.shape != tuple(p.shape):
