@@ -137,7 +137,7 @@ def test_no_grad_builds_no_graph_and_restores_the_mode():
         with no_grad():
             pass
         z = x + 1
-    assert not y.requires_grad and y._parents == () and not z.requires_grad
+    assert not y.requires_grad and y._inputs == () and not z.requires_grad
     w = x * 2
     assert w.requires_grad
 
@@ -222,7 +222,7 @@ def test_toposort_puts_every_input_before_its_users():
     order = toposort(e)
     pos = {id(n): i for i, n in enumerate(order)}
     for n in order:
-        for p in n._parents:
+        for p in n._inputs:
             assert pos[id(p)] < pos[id(n)]
     assert len(order) == len({id(n) for n in order}) == 6  # a, b, c, d, d*c, e: each once
 

@@ -64,11 +64,37 @@ def test_progress_bar_and_header_without_quiet(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not HAS_MEMO, reason="tinygrad_memo.memo not available")
-def test_memo_report_compares_backprop_with_the_naive_chain_rule(tmp_path, capsys):
+def test_memo_report_counts_the_first_layer_at_the_level_of_numbers(tmp_path, capsys):
+    from tinygrad_memo.memo import format_mlp_counts, mlp_counts
     demo(capsys, "--epochs", "1", "--out", str(tmp_path), "--quiet")
     report = (tmp_path / "memo.txt").read_text()
-    assert "local-derivative evaluations (one per edge)" in report
-    assert "both give the same gradients" in report
+    assert report.startswith("Memoization report for MLP(64 -> 128 -> 10, relu)")
+    counts = mlp_counts((64, 128, 10))      # checked against the built graph in test_memo.py
+    assert ("The same network as a graph of scalars (Values) for one sample\nhas 36,915 nodes "
+            "and 38,067 edges") in report
+    assert format_mlp_counts(counts) in report
+    assert "paths from the loss to one first-layer weight  11\n" in report
+    assert "paths from the loss to all 8,192 of them       90,112\n" in report
+    assert "naive / memoized                               257.4x\n" in report
+    rows = [line.split() for line in report.splitlines() if re.match(r" +\d+ +\d", line)]
+    assert [r[0] for r in rows] == [str(k) for k in range(1, 11)]   # 1..10 hidden layers
+    assert rows[0][-4:] == ["295,320", "<-", "this", "model"]      # the model trained
+    assert not any("<-" in r for r in rows[1:])
+    assert "multiplies the paths by 128 and adds 65,664 memoized evaluations" in report
+    tensor = report[report.index("3. At the level of Tensors (one node per matrix)"):]
+    assert "local-derivative evaluations (one per edge)" in tensor
+    assert "both give the same gradients" in tensor
+    assert "a Tensor node bundles a whole matrix" in tensor
+
+
+@pytest.mark.skipif(not HAS_MEMO, reason="tinygrad_memo.memo not available")
+def test_memo_report_marks_the_trained_depth_in_the_table(tmp_path, capsys):
+    demo(capsys, "--dataset", "moons", "--epochs", "1", "--out", str(tmp_path), "--quiet")
+    report = (tmp_path / "memo.txt").read_text()
+    marked = [line.split()[0] for line in report.splitlines() if line.endswith("<- this model")]
+    assert marked == ["2"]                                   # MLP(2 -> 32 -> 32 -> 2)
+    assert "paths from the loss to one first-layer weight  96\n" in report   # 3 * 32
+    assert "multiplies the paths by 32" in report
 
 
 def test_without_matplotlib_the_pictures_are_skipped_with_a_note(tmp_path, capsys, monkeypatch):

@@ -1,6 +1,7 @@
 """memo: Fibonacci call counts, path-by-path gradients vs the memo, and `tinygrad-memo memo`."""
 import math
 import os
+import random
 import re
 import subprocess
 import sys
@@ -9,13 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygrad_memo import Tensor, Value, grad
 from tinygrad_memo import memo
 from tinygrad_memo.app.cli import main
+from tinygrad_memo.core.engine import toposort
 from tinygrad_memo.memo import (TooManyPathsError, backprop_cost, count_paths, diamond_chain,
-                                fib_memo, fib_naive, fib_naive_calls, fib_table, memo_bytes,
-                                path_grad, scalar_mlp)
+                                fib_memo, fib_naive, fib_naive_calls, fib_table, format_count,
+                                memo_bytes, mlp_counts, mlp_growth, path_grad,
+                                scalar_cross_entropy, scalar_mlp)
+from tinygrad_memo.nn.scalar import MLP as ScalarMLP
 from tinygrad_memo.testing import expressions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +52,7 @@ def test_fib_naive_refuses_large_n_unless_asked(monkeypatch):
     with pytest.raises(ValueError, match=r"fib_naive\(31\) would make 4,356,617 calls; n above "
                                          r"FIB_NAIVE_MAX=30 needs allow_slow=True"):
         fib_naive(31)
-    monkeypatch.setattr(memo, "FIB_NAIVE_MAX", 5)
+    monkeypatch.setattr(memo.fibonacci, "FIB_NAIVE_MAX", 5)
     with pytest.raises(ValueError, match="allow_slow=True"):
         fib_naive(6)
     assert fib_naive(6, allow_slow=True) == (8, 25)
@@ -164,6 +169,130 @@ def test_backprop_cost_and_memo_bytes_leave_grads_alone():
     assert t.grad is None
 
 
+# -- focusing on the first layer: the classifier MLP of scalars ------------------------------
+
+
+def classifier(sizes, target=0, seed=0):
+    """nn.scalar.MLP's graph and scalar_cross_entropy on one random sample of floats:
+    (loss, the first layer's weights)."""
+    rng = random.Random(seed)
+    model = ScalarMLP(sizes[0], sizes[1:], seed=seed)
+    x = [rng.uniform(-1, 1) for _ in range(sizes[0])]
+    for layer in model.layers:   # layer by layer: a one-neuron layer gives a Value, not a list
+        x = [neuron(x) for neuron in layer.neurons]
+    loss = scalar_cross_entropy(x, target)
+    return loss, [w for neuron in model.layers[0].neurons for w in neuron.w]
+
+
+def path_length_sum(output, targets):
+    """The summed length of every path from output to targets, by a pass over the edges
+    (checked against path_grad's brute force below, then used where that is too slow)."""
+    paths, lengths = {output: 1}, {output: 0}
+    for node in reversed(toposort(output)):
+        for parent in node._inputs:
+            paths[parent] = paths.get(parent, 0) + paths[node]
+            lengths[parent] = lengths.get(parent, 0) + lengths[node] + paths[node]
+    return sum(lengths.get(t, 0) for t in set(targets))
+
+
+@pytest.mark.parametrize("sizes, target", [
+    ((1, 1, 1), 0), ((2, 2, 2), 1), ((3, 2, 2), 0), ((2, 3, 2, 2), 1), ((2, 2, 3, 1, 3), 2),
+    ((3, 2, 2, 2, 2), 0), ((2, 4, 1, 3), 2), ((4, 1, 2, 5), 4)])
+def test_mlp_counts_equal_brute_force_on_built_networks(sizes, target):
+    loss, first = classifier(sizes, target)
+    c = mlp_counts(sizes)
+    assert c.sizes == sizes and c.weights == len(first) == sizes[0] * sizes[1]
+    assert count_paths(loss, first) == c.paths
+    assert {count_paths(loss, [w]) for w in first} == {c.paths_per_weight}
+    grads, evaluations = path_grad(loss, first)           # every path walked on its own
+    assert evaluations == c.naive_evaluations == path_length_sum(loss, first)
+    assert backprop_cost(loss) == c.memo_evaluations
+    assert len(toposort(loss)) == c.memo_entries
+    assert memo_bytes(loss) == c.memo_bytes == 8 * c.memo_entries
+    assert grads == pytest.approx(grad(loss, first), rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=3, max_size=6), st.data())
+def test_mlp_counts_equal_the_built_graph_for_random_shapes(sizes, data):
+    target = data.draw(st.integers(0, sizes[-1] - 1))
+    loss, first = classifier(tuple(sizes), target, seed=data.draw(st.integers(0, 99)))
+    c = mlp_counts(sizes)
+    assert (c.paths, c.paths_per_weight) == (count_paths(loss, first),
+                                            count_paths(loss, first[-1:]))
+    assert c.naive_evaluations == path_length_sum(loss, first)
+    assert (c.memo_evaluations, c.memo_entries) == (backprop_cost(loss), len(toposort(loss)))
+
+
+def test_mlp_counts_at_the_demo_shape_equal_the_built_graph():
+    sizes = (64, 128, 10)                                  # tinygrad-memo demo's default model
+    loss, first = classifier(sizes, target=3)
+    c = mlp_counts(sizes)
+    assert (c.paths_per_weight, c.paths) == (11, 90_112) == (count_paths(loss, first[:1]),
+                                                            count_paths(loss, first))
+    assert c.naive_evaluations == path_length_sum(loss, first) == 9_797_632
+    assert c.memo_evaluations == backprop_cost(loss) == 38_067
+    assert c.memo_entries == len(toposort(loss)) == 36_915
+
+
+def test_scalar_cross_entropy_is_minus_log_softmax():
+    z = [Value(v) for v in (1.0, -2.0, 0.5, 3.0)]
+    loss = scalar_cross_entropy(z, 2)
+    p = np.exp([1.0, -2.0, 0.5, 3.0])
+    p /= p.sum()
+    assert loss.data == pytest.approx(-math.log(p[2]), rel=1e-12)
+    assert grad(loss, z) == pytest.approx(p - np.eye(4)[2], rel=1e-12)   # softmax - onehot
+    big = scalar_cross_entropy([Value(1000.0), Value(0.0)], 1)           # no overflow
+    assert big.data == pytest.approx(1000.0) and grad(big, [big])[0] == 1.0
+
+
+def test_scalar_cross_entropy_rejects_bad_input():
+    with pytest.raises(TypeError, match="scalar_cross_entropy: logits must be a non-empty "
+                                        "sequence of Values"):
+        scalar_cross_entropy([1.0, 2.0], 0)
+    with pytest.raises(TypeError, match="non-empty"):
+        scalar_cross_entropy([], 0)
+    for bad in (2, -1, 1.0, True):
+        with pytest.raises(ValueError, match=r"scalar_cross_entropy: target must be a class "
+                                             rf"index in \[0, 2\), got {bad!r}"):
+            scalar_cross_entropy([Value(0.0), Value(1.0)], bad)
+
+
+def test_mlp_growth_paths_multiply_by_the_width_memo_cost_adds_a_constant():
+    rows = mlp_growth(64, 128, 10, 12)
+    assert [len(r.sizes) - 2 for r in rows] == list(range(1, 13))
+    for k, r in enumerate(rows, start=1):
+        assert r.paths_per_weight == 11 * 128 ** (k - 1)
+        assert r.paths == 64 * 128 * r.paths_per_weight
+    for a, b in zip(rows, rows[1:]):
+        assert b.paths == 128 * a.paths                         # exponential in depth
+        assert b.naive_evaluations > 128 * a.naive_evaluations  # paths get longer as well
+        assert b.memo_evaluations - a.memo_evaluations == 128 * (4 * 128 + 1)   # linear
+        assert b.memo_entries - a.memo_entries == 128 * (3 * 128 + 2)
+    assert mlp_growth(2, 3, 2, 0) == []
+
+
+@pytest.mark.parametrize("bad", [(64, 10), (64,), (64, 0, 10), (64, 2.0, 10), (True, 2, 2), 5,
+                                 None])
+def test_mlp_counts_rejects_bad_sizes(bad):
+    with pytest.raises(ValueError, match=r"mlp_counts: sizes must be \(inputs, hidden "
+                                         r"widths\.\.\., classes\): at least three positive "
+                                         rf"integers, got {re.escape(repr(bad))}"):
+        mlp_counts(bad)
+
+
+def test_format_count_is_exact_arithmetic_at_any_size():
+    assert format_count(0) == "0" and format_count(999_999_999) == "999,999,999"
+    assert format_count(10 ** 9) == "1.00e+9"
+    assert format_count(1_234_567_890) == "1.23e+9"
+    assert format_count(1_235_000_000) == "1.24e+9"          # rounded half up
+    assert format_count(9_995 * 10 ** 20) == "1.00e+24"      # rounding carries into the exponent
+    assert format_count(9_994 * 10 ** 20) == "9.99e+23"
+    assert format_count(10 ** 5000) == "1.00e+5000"          # past int-to-str's digit limit
+    assert format_count(3 * 10 ** 5000 - 1) == "3.00e+5000"
+    assert format_count(2 ** 20000) == "3.98e+6020"   # 2**20000 // 10**6018 == 398
+
+
 # -- errors ---------------------------------------------------------------------------------
 
 
@@ -259,7 +388,52 @@ def test_memo_command_table_is_right(capsys):
         assert naive == ("too many paths" if expected is None else f"{expected:,}")
 
 
+def mlp_table(text):
+    """The --mlp table: {hidden layers: ([cells], marked)}."""
+    block = next(b for b in text.split("\n\n") if b.startswith("hidden  paths/weight"))
+    rows = {}
+    for line in block.splitlines()[1:]:
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[int(cells[0])] = (cells[1:8], cells[8:] == ["<- this model"])
+    return rows
+
+
+def test_memo_mlp_prints_the_demo_model_by_hidden_layers(capsys):
+    assert main(["memo", "--mlp"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The model `tinygrad-memo demo` trains (64 inputs, 10 classes) with 1 "
+                          "to 10 hidden layers\nof 128 ReLU units, as a graph of scalars")
+    rows = mlp_table(out)
+    assert sorted(rows) == list(range(1, 11))
+    for k, (cells, marked) in rows.items():
+        c = mlp_counts((64, *[128] * k, 10))
+        assert cells[:4] == [format_count(x) for x in (c.paths_per_weight, c.paths,
+                                                       c.naive_evaluations, c.memo_evaluations)]
+        ratio = float(cells[4].rstrip("x").replace(",", ""))
+        assert ratio == pytest.approx(c.naive_evaluations / c.memo_evaluations, rel=5e-3)
+        assert cells[5:] == [format_count(c.memo_entries), format_count(c.memo_bytes)]
+        assert marked == (k == 1)                    # the demo trains one hidden layer
+    assert rows[1][0][:5] == ["11", "90,112", "9,797,632", "38,067", "257.4x"]
+    assert rows[4][0][4] == "247,803,089x" and rows[10][0][4] == "9.34e+20x"
+    assert ("Each further hidden layer multiplies the paths by 128 and adds 65,664 memoized "
+            "evaluations:\nexponential against linear.") in out
+
+
+def test_memo_mlp_max_depth_sets_the_rows(capsys):
+    assert main(["memo", "--mlp", "--max-depth", "3"]) == 0
+    assert sorted(mlp_table(capsys.readouterr().out)) == [1, 2, 3]
+    assert main(["memo", "--mlp", "--max-depth", "100"]) == 0   # exact counts stay fast
+    rows = mlp_table(capsys.readouterr().out)
+    assert rows[100][0][0] == format_count(11 * 128 ** 99) == "4.52e+209"
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["--mlp", "--naive-limit", "5"], "--naive-limit does not apply to --mlp: its counts are "
+                                      "exact, nothing is run path by path"),
+    (["--mlp", "--max-depth", "0"], "--max-depth must be between 1 and 100, got 0"),
+    (["--mlp", "--max-depth", "101"], "--max-depth must be between 1 and 100, got 101"),
+    (["--mlp", "--plot", "figure.txt2"], "--plot: cannot tell the format of 'figure.txt2'"),
+    (["--mlp=yes"], "argument --mlp: ignored explicit argument 'yes'"),
     (["--max-depth", "0"], "--max-depth must be between 1 and 100, got 0"),
     (["--max-depth", "101"], "--max-depth must be between 1 and 100, got 101"),
     (["--max-depth", "two"], "argument --max-depth: invalid int value: 'two'"),
@@ -287,6 +461,23 @@ def test_memo_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path, cap
     assert captured.err == ("tinygrad-memo memo: error: --plot needs matplotlib, which is not "
                             "installed; pip install 'tinygrad-memo[plot]'\n")
     assert captured.out == "" and not (tmp_path / "m.svg").exists()
+
+
+def test_memo_mlp_plot_writes_a_real_png_and_a_reproducible_svg(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    png, svg, again = tmp_path / "p" / "mlp.png", tmp_path / "mlp.svg", tmp_path / "again.svg"
+    for path in (png, svg, again):
+        assert main(["memo", "--mlp", "--max-depth", "6", "--plot", str(path)]) == 0
+        assert capsys.readouterr().out.endswith(f"\nwrote {path}\n")
+    from matplotlib.image import imread
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = imread(png)
+    assert image.shape[0] > 300 and image.shape[1] > 500
+    assert (image[..., :3] < 0.5).any()              # something drawn, not a blank page
+    text = svg.read_text()
+    assert text.startswith("<?xml") and "hidden layers" in text
+    assert "naive chain rule" in text and "memoized backprop" in text
+    assert text == again.read_text()
 
 
 def test_memo_plot_writes_a_reproducible_svg(tmp_path, capsys):

@@ -154,7 +154,7 @@ def test_the_graph_is_freed_but_nodes_the_user_holds_keep_their_data():
     y.backward(retain_graph=False)
     assert h.data == pytest.approx(np.tanh(0.3)) and h.grad == pytest.approx(2 * np.tanh(0.3))
     assert not y.is_leaf                            # still knows its op, not its inputs
-    assert repr(y._parents) == "<inputs freed by backward>"
+    assert repr(y._inputs) == "<inputs freed by backward>"
 
 
 def _chain_with_weights(n_layers, shape):

@@ -437,7 +437,7 @@ def test_only_leaves_keep_grad_unless_retained():
 def test_constants_get_no_gradient_and_record_no_graph():
     c = Tensor([1.0, 2.0])
     y = c * 2 + 1
-    assert not y.requires_grad and y._parents == ()
+    assert not y.requires_grad and y._inputs == ()
 
 
 @settings(deadline=None, max_examples=30)

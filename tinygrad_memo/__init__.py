@@ -1,21 +1,27 @@
 """tinygrad_memo: backpropagation is memoization, made small, fast and visible."""
+from typing import Any
+
 from .core.anomaly import AnomalyError, detect_anomaly
-from .checkpointing import checkpoint
-from .core.engine import GraphFreedError, grad, no_grad
-from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .core.engine import GraphFreedError, grad
+from .core.modes import enable_grad, is_grad_enabled, no_grad
 from .core.tensor import Tensor
 from .core.value import Value
+from .checkpointing import checkpoint
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from . import memo, nn, optim
 
-__all__ = ["Value", "Tensor", "grad", "no_grad", "gradcheck", "numerical_grad",
-           "GradcheckError", "testing", "detect_anomaly", "AnomalyError", "GraphFreedError",
-           "checkpoint", "memo", "nn", "optim", "viz"]
+__all__ = ["Value", "Tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
+           "gradcheck", "numerical_grad", "GradcheckError", "testing", "detect_anomaly",
+           "AnomalyError", "GraphFreedError", "checkpoint", "memo", "nn", "optim", "viz"]
 __version__ = "0.1.0"
 
+_ON_FIRST_USE = ("testing", "viz")  # they pull in Hypothesis and graphviz: only when asked
 
-def __getattr__(name: str):
-    """`tinygrad_memo.testing` is imported on first use: it pulls in Hypothesis (~0.1 s)."""
-    if name == "testing":
+
+def __getattr__(name: str) -> Any:
+    """`tinygrad_memo.testing` and `tinygrad_memo.viz` are imported on first use, so that
+    the core needs NumPy alone."""
+    if name in _ON_FIRST_USE:
         import importlib
-        return importlib.import_module(".testing", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'tinygrad_memo' has no attribute {name!r}")

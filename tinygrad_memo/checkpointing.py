@@ -21,10 +21,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core.engine import Node, Op, grad, grad_mode, toposort
-from .core.hooks import HOOKS
-from .core.tensor import Tensor, _tensor
-from .core.value import Value, _value
+from .core.engine import Node, Op, apply, backprop, toposort
+from .core.modes import enable_grad, grad_mode
+from .core.tensor import Tensor
+from .core.value import Value
 
 
 def checkpoint(fn: Callable[..., Node], *args: Any) -> Node:
@@ -50,16 +50,15 @@ def checkpoint(fn: Callable[..., Node], *args: Any) -> Node:
         raise TypeError(f"checkpoint: fn must return one Value or Tensor, got {type(out).__name__}")
     if not out.requires_grad:
         return out  # no gradient can flow through it: there is nothing to recompute
-    data, kind, shape = out.data, out.__class__, tuple(out.shape)
+    data, shape = out.data, tuple(out.shape)
     skip = {id(c) for c in copies}
     graph = [weakref.ref(n) for n in toposort(out) if id(n) not in skip]
     del out  # fn's own nodes die here; what is still alive existed outside fn
     params = _parameters(graph)
     template = tuple(None if i in slots else a for i, a in enumerate(args))
-    saved = _Saved(fn, template, slots, tuple(params), shape)
+    saved = _Saved(fn, template, slots, tuple(params), shape, data)
     parents = tuple(args[i] for i in slots) + tuple(params)
-    make = _value if kind is Value else _tensor
-    return make(data, _op_for(len(parents)), parents, saved)
+    return apply(_op_for(len(parents)), parents, saved)
 
 
 def _leaf_copy(data: Any) -> Node:
@@ -77,7 +76,7 @@ def _parameters(graph: list[weakref.ref]) -> list[Node]:
         if not n.is_leaf:
             raise ValueError(
                 f"checkpoint: fn uses a {type(n).__name__} of {_shape(n)} made by "
-                f"'{n._op.name}' outside fn, which is not one of its arguments (or fn keeps one "
+                f"'{n._fn.name}' outside fn, which is not one of its arguments (or fn keeps one "
                 f"of its own results alive, e.g. in a cache). Pass it to checkpoint as an "
                 f"argument, checkpoint(fn, ..., node), and use the argument inside fn.")
     return alive
@@ -90,14 +89,20 @@ def _shape(n: Node) -> str:
 class _Saved:
     """What a checkpoint node keeps instead of ``fn``'s intermediates (its op's ctx)."""
 
-    __slots__ = ("fn", "template", "slots", "params", "shape", "_g", "_grads")
+    __slots__ = ("fn", "template", "slots", "params", "shape", "_output", "_g", "_grads")
 
     def __init__(self, fn: Callable, template: tuple, slots: tuple[int, ...],
-                 params: tuple[Node, ...], shape: tuple[int, ...]) -> None:
+                 params: tuple[Node, ...], shape: tuple[int, ...], output: Any) -> None:
         self.fn, self.template, self.slots, self.params, self.shape = (
             fn, template, slots, params, shape)
+        self._output = output  # handed to the checkpoint node by its forward, then let go
         self._g: Any = None
         self._grads: list[Any] | None = None
+
+    def output(self) -> Any:
+        """The first run's result: the checkpoint op's forward (it runs once, in `apply`)."""
+        out, self._output = self._output, None
+        return out
 
     def gradient(self, g: Any, inputs: tuple, i: int) -> Any:
         """The gradient for input ``i``: the first input asks for the recomputation, the
@@ -121,24 +126,20 @@ class _Saved:
         call = list(self.template)
         for i, c in zip(self.slots, copies):
             call[i] = c
-        # the parameters' hooks fire once, in the outer backward, on their total gradient
-        hidden = {id(p): HOOKS.pop(id(p)) for p in self.params if id(p) in HOOKS}
-        enabled = grad_mode.enabled
-        grad_mode.enabled = True  # backward may run under no_grad; the recomputation records
-        try:
+        with enable_grad():  # backward may run under no_grad; the recomputation records
             out = self.fn(*call)
             if not isinstance(out, Node) or tuple(out.shape) != self.shape:
                 got = tuple(out.shape) if isinstance(out, Node) else type(out).__name__
                 raise RuntimeError(f"checkpoint: recomputing fn gave {got}, but the forward "
                                    f"pass gave shape {self.shape}; fn must be deterministic")
-            grads = grad(out, copies + list(self.params), grad_output=g,
-                         create_graph=create_graph, retain_graph=create_graph)
-        finally:
-            grad_mode.enabled = enabled
-            HOOKS.update(hidden)
+            wanted = copies + list(self.params)
+            # the parameters' hooks fire once, in the outer backward, on their total gradient
+            found = backprop(out, out._seed(g, create_graph), create_graph, wanted,
+                             accumulate=False, retain_graph=create_graph, mute=self.params)
+            grads = [found[x] if x in found else x._zero_grad_like(create_graph) for x in wanted]
         if create_graph:
             for c, x in zip(copies, inputs):
-                c._op, c._parents, c._ctx = _identity, (x,), None
+                c._fn, c._inputs, c._ctx = _identity, (x,), None
                 if isinstance(c, Tensor):
                     c._keeps_grad = False
         return grads
@@ -151,11 +152,17 @@ _identity = Op("checkpoint_input", vjps=(lambda g, out, ctx, x: g,), scalar=lamb
 _OPS: dict[int, Op] = {}
 
 
+def _replay(*inputs_and_saved: Any) -> Any:
+    """The checkpoint op's forward: ``fn`` already ran; its result is in the ctx."""
+    return inputs_and_saved[-1].output()
+
+
 def _op_for(n_inputs: int) -> Op:
     """The "checkpoint" op with one vjp per input; one Op per input count, made once."""
     op = _OPS.get(n_inputs)
     if op is None:
-        op = _OPS[n_inputs] = Op("checkpoint", vjps=tuple(_vjp(i) for i in range(n_inputs)))
+        op = _OPS[n_inputs] = Op("checkpoint", vjps=tuple(_vjp(i) for i in range(n_inputs)),
+                                 scalar=_replay, array=_replay)
     return op
 
 

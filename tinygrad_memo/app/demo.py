@@ -4,14 +4,14 @@ Loads an embedded dataset (the 8x8 digits by default), trains a Tensor MLP with 
 progress bar, prints the final train/test loss and accuracy (the last line is
 ``test accuracy 97.5%``), and writes into ``--out``: the model (``model.npz``), the loss
 curve, the decision boundary (2-D datasets), the gradient-flow graph of one training step
-(``graph.svg``) and a memoization report (``memo.txt``).
+(``graph.svg`` per layer, ``graph_full.svg`` per value), backprop of a neuron replayed step
+by step (``backprop.html``) and a memoization report (``memo.txt``).
 """
 from __future__ import annotations
 
 import argparse
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,35 +23,19 @@ from ..core.engine import grad, toposort
 from ..nn import MLP, cross_entropy
 from ..optim import Adam
 from ..core.tensor import Tensor
+from .setups import DEFAULT_DATASET, SETUPS, Setup
 from .train import History, evaluate, fit
 
 HELP = "train an MLP on an embedded dataset (digits by default): accuracy, model, pictures"
 
 
-@dataclass(frozen=True)
-class Setup:
-    """What works well for one dataset: samples, hidden widths and training settings."""
-
-    n: int | None
-    hidden: tuple[int, ...]
-    epochs: int
-    lr: float
-    batch_size: int
-
-
-SETUPS: dict[str, Setup] = {
-    "digits": Setup(n=None, hidden=(128,), epochs=30, lr=1e-2, batch_size=64),
-    "moons": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
-    "circles": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
-    "spirals": Setup(n=300, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = "; ".join(f"{k}: {s.epochs} epochs, lr {s.lr:g}, batch {s.batch_size}"
                          for k, s in SETUPS.items())
     parser.epilog = f"Defaults per dataset: {defaults}."
-    parser.add_argument("--dataset", choices=list(SETUPS), default="digits",
+    parser.add_argument("--dataset", choices=list(SETUPS), default=DEFAULT_DATASET,
                         help="which embedded dataset to learn (default: digits)")
     parser.add_argument("--epochs", type=int, help="passes over the training set")
     parser.add_argument("--lr", type=float, help="Adam learning rate")
@@ -162,12 +146,11 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
 
     written: list[Path] = []
     try:
-        from .. import viz
+        from .graph import demo_graphs   # needs tinygrad_memo.viz
     except ImportError:
         say("note: skipped graph.svg (tinygrad_memo.viz is not available)")
     else:
-        title = f"one training step of {model!r}: gradient flow"
-        written.append(Path(viz.draw(step_loss(), out / "graph.svg", format="svg", title=title)))
+        written += demo_graphs(step_loss(), out, f"one training step of {model!r}")
     try:
         from .. import memo
     except ImportError:
@@ -180,15 +163,35 @@ def _graph_and_memo_report(model: MLP, X: np.ndarray, y: np.ndarray, out: Path,
 
 
 def memo_report(memo: Any, model: MLP, step_loss: Callable[[], Tensor]) -> str:
-    """Nodes, edges, and the chain rule's cost with and without the memo, for one step."""
+    """The seed's count for this model at the level of numbers (exact, from its layer
+    shapes), how it grows with more hidden layers, then the same step's Tensor graph."""
+    from .memo import MLP_MAX_DEPTH, mlp_text
+    sizes = (model.nin, *model.sizes)
+    counts = memo.mlp_counts(sizes)
+    _, table = mlp_text(sizes, MLP_MAX_DEPTH)
+    width = sizes[1]
+    lines = [f"Memoization report for {model!r}, the model trained above",
+             "",
+             "1. At the level of numbers. The same network as a graph of scalars (Values) "
+             f"for one sample\nhas {counts.memo_entries:,} nodes and "
+             f"{counts.memo_evaluations:,} edges. The gradient of its loss for each of the "
+             f"{counts.weights:,}\nweights of the first layer:",
+             memo.format_mlp_counts(counts),
+             "",
+             f"2. The same with 1 to {MLP_MAX_DEPTH} hidden layers of {width} "
+             "(`tinygrad-memo memo --mlp` for the default model):",
+             "",
+             table,
+             ""]
     params = model.parameters()
     nodes = len(toposort(step_loss()))
     cost = memo.backprop_cost(step_loss())
     paths = memo.count_paths(step_loss(), params)
-    lines = [f"Memoization report: one training step of {model!r}, batch of 8",
-             f"graph: {nodes} nodes, {cost} edges, {len(params)} parameter tensors",
-             f"memoized backprop: {cost} local-derivative evaluations (one per edge)",
-             f"paths from the loss to the parameters: {paths:,}"]
+    lines += ["3. At the level of Tensors (one node per matrix), one training step on a batch "
+              "of 8:",
+              f"graph: {nodes} nodes, {cost} edges, {len(params)} parameter tensors",
+              f"memoized backprop: {cost} local-derivative evaluations (one per edge)",
+              f"paths from the loss to the parameters: {paths:,}"]
     if paths <= memo.DEFAULT_MAX_PATHS:
         naive, evaluations = memo.path_grad(step_loss(), params)
         exact = grad(step_loss(), params)
@@ -197,5 +200,9 @@ def memo_report(memo: Any, model: MLP, step_loss: Callable[[], Tensor]) -> str:
         lines += [f"naive chain rule (path by path): {evaluations:,} local-derivative "
                   f"evaluations, {evaluations / cost:.1f}x backprop's",
                   f"both give the same gradients: largest difference {diff:.2g}"]
-    lines.append(f"memory the memo holds: {memo.memo_bytes(step_loss()):,} bytes of gradients")
+    lines += [f"memory the memo holds: {memo.memo_bytes(step_loss()):,} bytes of gradients",
+              "Why these counts are so much smaller than in 1.: a Tensor node bundles a whole "
+              "matrix, so one\nedge between two matrix nodes stands for every scalar path "
+              "through their entries, and one\nvector-Jacobian product sums all of those "
+              "paths at once."]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""``tinygrad-memo graph``: draw the gradient flow of a built-in example (SVG, PNG or DOT).
+"""``tinygrad-memo graph``: draw the gradient flow of a built-in example (SVG, PNG or DOT),
+or with ``--animate`` an HTML page that replays its backprop step by step.
 
 The examples are small on purpose: each shows one thing about backprop that the picture
 makes obvious. They are also what docs/make_figures.py and examples/visualize.py draw.
@@ -7,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Callable, cast
 
 from .cli import UsageError
 from ..core.engine import Node
@@ -108,7 +111,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default=None, metavar="FMT",
                         help=f"{', '.join(FORMATS)} (default: from -o's suffix, else svg)")
     parser.add_argument("-o", "--output", default=None, metavar="FILE",
-                        help="file to write (default: ./<example>.<format>)")
+                        help="file to write, '-' for stdout (default: ./<example>.<format>)")
+    parser.add_argument("--animate", action="store_true",
+                        help="write an HTML page replaying backprop step by step instead "
+                             "(default file: ./<example>.html)")
     parser.add_argument("--group-by", default=None, choices=["layer", "none"],
                         help="'layer': one box per layer (the default for scalar-mlp); "
                              "'none': one box per value")
@@ -121,22 +127,35 @@ def run(args: argparse.Namespace) -> int:
     from .. import viz
     if args.example not in EXAMPLES:
         raise UsageError(f"unknown example {args.example!r}; choose one of {', '.join(EXAMPLES)}")
-    fmt = args.format
-    if fmt is None and args.output:
-        suffix = os.path.splitext(args.output)[1].lower().lstrip(".")
-        fmt = suffix if suffix in FORMATS else None
-    fmt = fmt or "svg"
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; supported formats: {', '.join(FORMATS)}")
-    path = args.output or f"{args.example}.{fmt}"
     build, group_by, rankdir = EXAMPLES[args.example]
     if args.group_by is not None:
         group_by = None if args.group_by == "none" else args.group_by
     start = time.perf_counter()
+    if args.animate:
+        if args.format is not None or args.output == "-" or args.group_by == "layer":
+            raise UsageError("--animate writes one HTML file of the full view: leave out "
+                             "--format, --group-by and -o -")
+        path = args.output or f"{args.example}.html"
+        try:
+            viz.animate(build(), path, rankdir=args.rankdir or rankdir,
+                        title=f"backprop of the {args.example} example, step by step")
+        except viz.GraphTooLargeError as exc:
+            raise UsageError(f"the {args.example} graph has {exc.count:,} values, more than the "
+                             f"{exc.limit} a replay can show; animate a smaller example") from None
+        except OSError as exc:
+            raise UsageError(exc.strerror or str(exc)) from None
+        print(f"wrote {path} ({os.path.getsize(path):,} bytes, {time.perf_counter() - start:.2f} s)")
+        return 0
+    fmt = _format(args.format, args.output)
+    path = args.output or f"{args.example}.{fmt}"
     root = build()
     try:
         graph = viz.to_dot(root, args.rankdir or rankdir, group_by=group_by,
                            title=f"tinygrad-memo graph --example {args.example}")
+        if path == "-":
+            sys.stdout.buffer.write(cast(bytes, graph.pipe(format=fmt)))   # no encoding: bytes
+            sys.stdout.flush()
+            return 0
         viz.draw(graph, path, format=fmt)
     except viz.GraphTooLargeError as exc:
         raise UsageError(f"the {args.example} graph has {exc.count:,} values, more than the "
@@ -145,3 +164,31 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(exc.strerror or str(exc)) from None
     print(f"wrote {path} ({os.path.getsize(path):,} bytes, {time.perf_counter() - start:.2f} s)")
     return 0
+
+
+def _format(fmt: str | None, output: str | None) -> str:
+    """--format (any case), else -o's suffix, else svg; a suffix that is no known format is
+    refused rather than written as SVG under a misleading name."""
+    if fmt is not None:
+        if fmt.lower() not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r}; supported formats: {', '.join(FORMATS)}")
+        return fmt.lower()
+    suffix = os.path.splitext(output or "")[1].lower().lstrip(".") if output != "-" else ""
+    if suffix and suffix not in FORMATS:
+        raise UsageError(f"cannot write {output!r}: its suffix .{suffix} is not one of "
+                         f"{', '.join('.' + f for f in FORMATS)}; rename it or pass --format")
+    return suffix or "svg"
+
+
+def demo_graphs(root: Node, out: Path, title: str) -> list[Path]:
+    """The demo's pictures of one training step: ``graph.svg``, one box per layer (fits a
+    1,600-px screen), ``graph_full.svg``, one box per value, drawn top to bottom so it stays
+    as narrow; and ``backprop.html``, backprop of micrograd's neuron replayed step by step."""
+    from .. import viz
+    layers = Path(viz.draw(root, out / "graph.svg", group_by="layer", rankdir="TB",
+                           title=f"{title}, one box per layer"))
+    full = Path(viz.draw(root, out / "graph_full.svg", rankdir="TB",
+                         title=f"{title}, one box per value"))
+    replay = Path(viz.animate(neuron(), out / "backprop.html",
+                              title="backprop of micrograd's neuron, step by step"))
+    return [layers, full, replay]

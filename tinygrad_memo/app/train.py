@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import data as datasets
-from ..core.engine import no_grad
+from ..core.modes import no_grad
 from ..nn.losses import cross_entropy
 from ..nn.module import Module
 from ..optim import Optimizer

@@ -2,8 +2,10 @@
 
 Why a mode: finding where a NaN was born needs two things that cost time on every op, the
 user's stack when each node is made and a finiteness test on every local gradient. Inside
-``with detect_anomaly():`` both are on; outside, the node constructors test one flag and
-backward tests one local variable per edge, and nothing is recorded.
+``with detect_anomaly():`` both are on: the block installs `CHECKER` as the thread's
+``grad_mode.anomaly``, which `engine.apply` (``record``) and backward (``check``)
+call. Outside, they test one field and nothing is recorded. The engine never imports this
+module: it only calls what the grad mode holds.
 
 The stacks live in a side table keyed by ``id(node)`` (a slot would cost every node 8
 bytes); an entry is dropped when its node dies.
@@ -19,7 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .engine import ModeSwitch, Node, grad_mode
+from .engine import Node
+from .modes import ModeSwitch, grad_mode
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -42,11 +45,15 @@ class detect_anomaly(ModeSwitch):
             loss.backward()       # AnomalyError: the backward of 'mul' produced nan ...
     """
 
-    flag, value = "anomaly", True
+    field = "anomaly"
+
+    def value(self) -> "_Checker":
+        return CHECKER
 
 
 def is_anomaly_enabled() -> bool:
-    return bool(grad_mode.anomaly)
+    """Whether `detect_anomaly` is on in this thread."""
+    return grad_mode.anomaly is not None
 
 
 def record_creation(node: Node) -> None:
@@ -93,10 +100,10 @@ def _shape(x: Any) -> str:
 
 def check_gradient(local: Any, node: Node, vjp: Callable, parents: tuple) -> None:
     """Raise `AnomalyError` if the local gradient that ``node``'s ``vjp`` sends to its input
-    is not finite. (``parents`` is passed because backward may have cut ``node._parents``.)"""
+    is not finite. (``parents`` is passed because backward may have cut ``node._inputs``.)"""
     if _finite(local):
         return
-    op = node._op
+    op = node._fn
     i = op.vjps.index(vjp)
     inputs = ", ".join(_shape(p) for p in parents)
     lines = [
@@ -110,14 +117,14 @@ def check_gradient(local: Any, node: Node, vjp: Callable, parents: tuple) -> Non
     if origin is None:
         lines.append("  Every forward value below it is finite: the derivative itself is "
                      "infinite or undefined there (e.g. sqrt or log at 0, or an overflow).")
-    elif origin._op is None:
+    elif origin._fn is None:
         lines.append(f"  In the forward pass an input ({_shape(origin)}) already holds "
                      f"{_bad(origin.data)}.")
     else:
         ins = ", ".join(_shape(p) for p in origin_inputs)
         here = " (this very node)" if origin is node else ""
         lines.append(f"  In the forward pass, {_bad(origin.data)} first appears{here} where "
-                     f"'{origin._op.name}' maps finite inputs ({ins}) to an output of "
+                     f"'{origin._fn.name}' maps finite inputs ({ins}) to an output of "
                      f"{_shape(origin)}; that node was made at:")
         lines.append(creation_site(origin))
     raise AnomalyError("\n".join(lines))
@@ -126,7 +133,7 @@ def check_gradient(local: Any, node: Node, vjp: Callable, parents: tuple) -> Non
 def _forward_origin(node: Node, parents: tuple) -> tuple[Node | None, tuple]:
     """The first node (inputs first) at or below ``node`` whose forward value is not finite
     although all of its own inputs are: where the NaN or inf was born; with its inputs.
-    (``parents`` is passed because backward may already have cut ``node._parents``.)"""
+    (``parents`` is passed because backward may already have cut ``node._inputs``.)"""
     found = _first_nonfinite(parents)
     if found[0] is None and not _finite(node.data) and all(_finite(p.data) for p in parents):
         return node, parents
@@ -147,16 +154,27 @@ def _first_nonfinite(parents: tuple) -> tuple[Node | None, tuple]:
         seen.add(id(node))
         stack += [node, None]
         try:
-            stack += [p for p in node._parents if id(p) not in seen]
+            stack += [p for p in node._inputs if id(p) not in seen]
         except RuntimeError:  # a part freed by an earlier backward: stop there
             pass
     for node in order:
         if _finite(node.data):
             continue
         try:
-            ins = tuple(node._parents)
+            ins = tuple(node._inputs)
         except RuntimeError:
             continue
         if all(_finite(p.data) for p in ins):
             return node, ins
     return None, ()
+
+
+class _Checker:
+    """What `detect_anomaly` installs on the grad mode: the two calls the engine makes."""
+
+    __slots__ = ()
+    record = staticmethod(record_creation)
+    check = staticmethod(check_gradient)
+
+
+CHECKER = _Checker()

@@ -2,9 +2,11 @@
 
 Read this file as the table of derivatives. Each `Op` has a forward on Python floats
 (``scalar``, used by `Value`) and/or on NumPy arrays (``array``, used by `Tensor`), and one
-vjp per input: ``vjp(g, out, ctx, *inputs) -> g * d(out)/d(input)``. The vjps use only
-operators and methods that raw data and nodes share, so the engine can run them on raw
-numbers (fast) or on nodes (``create_graph=True``: the gradient gets a graph of its own).
+vjp per input: ``vjp(g, out, ctx, *inputs) -> g * d(out)/d(input)``. Every forward here is
+the one that runs: `engine.apply` calls it (an op with parameters gets them as a last
+argument, ``ctx``). The vjps use only operators and methods that raw data and nodes share,
+so the engine can run them on raw numbers (fast) or on nodes (``create_graph=True``: the
+gradient gets a graph of its own). Helpers are lower-case verbs; no helper shares an op's name.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from .engine import Node, Op
 # -- helpers the vjps share ------------------------------------------------------------
 
 
-def data(x: Any) -> Any:
+def raw(x: Any) -> Any:
     """The raw number/array inside a node (vjps use it where no gradient should flow)."""
     return x.data if isinstance(x, Node) else x
 
@@ -54,11 +56,11 @@ def cast_like(g: Any, x: Any) -> Any:
     return g
 
 
-def exp(x: Any) -> Any:
+def exp_of(x: Any) -> Any:
     return x.exp() if isinstance(x, Node) else np.exp(x)
 
 
-def log(x: Any) -> Any:
+def log_of(x: Any) -> Any:
     if isinstance(x, Node):
         return x.log()
     return _log(x) if x.__class__ is float else np.log(x)
@@ -148,25 +150,25 @@ def _sigmoid(x: float) -> float:
 
 # -- elementwise binary ops (broadcasting) ---------------------------------------------
 
-add = Op("add", scalar=operator.add, array=np.add, vjps=(
+add = Op("add", symbol="+", scalar=operator.add, array=np.add, vjps=(
     lambda g, out, ctx, x, y: unbroadcast(g, x),
     lambda g, out, ctx, x, y: unbroadcast(g, y)))
 
-sub = Op("sub", scalar=operator.sub, array=np.subtract, vjps=(
+sub = Op("sub", symbol="-", scalar=operator.sub, array=np.subtract, vjps=(
     lambda g, out, ctx, x, y: unbroadcast(g, x),
     lambda g, out, ctx, x, y: unbroadcast(-g, y)))
 
-mul = Op("mul", scalar=operator.mul, array=np.multiply, vjps=(
+mul = Op("mul", symbol="*", scalar=operator.mul, array=np.multiply, vjps=(
     lambda g, out, ctx, x, y: unbroadcast(g * y, x),
     lambda g, out, ctx, x, y: unbroadcast(g * x, y)))
 
-div = Op("div", scalar=_div, array=np.divide, vjps=(
+div = Op("div", symbol="/", scalar=_div, array=np.divide, vjps=(
     lambda g, out, ctx, x, y: unbroadcast(divide(g, y), x),
     lambda g, out, ctx, x, y: unbroadcast(divide(-g * out, y), y)))
 
-pow_ = Op("pow", scalar=_pow, array=np.power, vjps=(
+pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power, vjps=(
     lambda g, out, ctx, x, y: unbroadcast(g * y * power(x, y - 1), x),
-    lambda g, out, ctx, x, y: unbroadcast(g * out * log(x), y)))
+    lambda g, out, ctx, x, y: unbroadcast(g * out * log_of(x), y)))
 
 # x ** c for a constant number c (kept in ctx, so no node is made for it); x ** 0 is the
 # constant 1, so its derivative is 0 everywhere (0 * x ** -1 would be nan at x = 0)
@@ -191,7 +193,7 @@ def swap_last(x: Any) -> Any:
     return x.transpose(*range(n - 2), n - 1, n - 2)
 
 
-matmul = Op("matmul", array=np.matmul, vjps=(
+matmul = Op("matmul", symbol="@", array=np.matmul, vjps=(
     lambda g, out, ctx, x, y: cast_like(g @ y.T, x) if x.ndim == 2 == y.ndim
     else _matmul_grad(g, x, y, 0),
     lambda g, out, ctx, x, y: cast_like(x.T @ g, y) if x.ndim == 2 == y.ndim
@@ -199,39 +201,40 @@ matmul = Op("matmul", array=np.matmul, vjps=(
 
 # -- elementwise unary ops --------------------------------------------------------------
 
-neg = Op("neg", scalar=operator.neg, array=np.negative, vjps=(
+neg = Op("neg", symbol="neg", scalar=operator.neg, array=np.negative, vjps=(
     lambda g, out, ctx, x: -g,))
 
-exp_ = Op("exp", scalar=_exp, array=np.exp, vjps=(
+exp = Op("exp", scalar=_exp, array=np.exp, vjps=(
     lambda g, out, ctx, x: g * out,))
 
-log_ = Op("log", scalar=_log, array=np.log, vjps=(
+log = Op("log", scalar=_log, array=np.log, vjps=(
     lambda g, out, ctx, x: divide(g, x),))
 
 tanh = Op("tanh", scalar=math.tanh, array=np.tanh, vjps=(
     lambda g, out, ctx, x: g * (1 - out * out),))
 
-relu = Op("relu", scalar=lambda x: x if x > 0 else 0.0, array=lambda x: np.maximum(x, 0),
-          vjps=(lambda g, out, ctx, x: g * (data(x) > 0),))
+relu = Op("relu", symbol="ReLU", scalar=lambda x: x if x > 0 else 0.0, array=lambda x: np.maximum(x, 0),
+          vjps=(lambda g, out, ctx, x: g * (raw(x) > 0),))
 
 sigmoid = Op("sigmoid", scalar=_sigmoid, array=lambda x: 0.5 * (np.tanh(0.5 * x) + 1), vjps=(
     lambda g, out, ctx, x: g * out * (1 - out),))
 
-sqrt = Op("sqrt", scalar=lambda x: _pow(x, 0.5), array=np.sqrt, vjps=(
+sqrt = Op("sqrt", array=np.sqrt, vjps=(
     lambda g, out, ctx, x: divide(g * 0.5, out),))
 
-abs_ = Op("abs", scalar=abs, array=np.abs, vjps=(
-    lambda g, out, ctx, x: g * np.sign(data(x)),))
+abs_ = Op("abs", array=np.abs, vjps=(
+    lambda g, out, ctx, x: g * np.sign(raw(x)),))
 
 # -- reductions (ctx = (axis tuple or None, keepdims)) ----------------------------------
 
-sum_ = Op("sum", array=lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), vjps=(
+sum_ = Op("sum", array=lambda x, ctx: x.sum(axis=ctx[0], keepdims=ctx[1]), vjps=(
     lambda g, out, ctx, x: expand(g, x, ctx[:2]),))
 
 _FLOAT16 = np.dtype(np.float16)
 
 
-def _mean(x: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool, scale: Any) -> np.ndarray:
+def _mean(x: np.ndarray, ctx: tuple) -> np.ndarray:
+    axis, keepdims, scale = ctx
     if x.dtype is _FLOAT16:  # NumPy's mean sums float16 in float32: a float16 sum overflows
         return x.mean(axis=axis, keepdims=keepdims)  # past 65504 (and 1/count may underflow)
     return x.sum(axis=axis, keepdims=keepdims) * scale
@@ -244,7 +247,7 @@ mean = Op("mean", array=_mean, vjps=(lambda g, out, ctx, x: expand(g * ctx[2], x
 def _max_vjp(g: Any, out: Any, ctx: tuple, x: Any) -> Any:
     """The gradient goes to the maximal elements; tied maxima share it evenly."""
     axis, keepdims = ctx
-    xd, od = data(x), data(out)
+    xd, od = raw(x), raw(out)
     if not keepdims:
         od = od.reshape(kept_shape(xd.shape, axis))
         g = g.reshape(od.shape)
@@ -252,18 +255,18 @@ def _max_vjp(g: Any, out: Any, ctx: tuple, x: Any) -> Any:
     return g * (winners / winners.sum(axis=axis, keepdims=True))
 
 
-max_ = Op("max", array=lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+max_ = Op("max", array=lambda x, ctx: x.max(axis=ctx[0], keepdims=ctx[1]),
           vjps=(_max_vjp,))
 
 # -- shape ops ---------------------------------------------------------------------------
 
-reshape = Op("reshape", array=np.reshape, vjps=(
+reshape = Op("reshape", array=lambda x, shape: x.reshape(shape), vjps=(  # ctx = the new shape
     lambda g, out, ctx, x: g.reshape(x.shape),))
 
-transpose = Op("transpose", array=np.transpose, vjps=(  # ctx = the permutation
+transpose = Op("transpose", array=lambda x, axes: x.transpose(axes), vjps=(  # ctx = the permutation
     lambda g, out, axes, x: g.transpose(*np.argsort(axes)),))
 
-broadcast = Op("broadcast_to", array=np.broadcast_to, vjps=(
+broadcast = Op("broadcast_to", array=np.broadcast_to, vjps=(  # ctx = the new shape
     lambda g, out, shape, x: unbroadcast(g, x),))
 
 
@@ -277,29 +280,30 @@ def scatter_array(g: np.ndarray, index: Any, shape: tuple[int, ...], repeats: bo
     return z
 
 
-def scatter(g: Any, index: Any, shape: tuple[int, ...], repeats: bool) -> Any:
+def scatter_grad(g: Any, index: Any, shape: tuple[int, ...], repeats: bool) -> Any:
+    """The gradient of ``x[index]``: ``g`` put back at ``index`` in zeros of x's shape."""
     if isinstance(g, Node):
         return g._scatter(index, shape, repeats)
     return scatter_array(g, index, shape, repeats)
 
 
 # x[index], ctx = (index, repeats): a picked element gets the gradient of each pick
-getitem = Op("getitem", array=operator.getitem, vjps=(
-    lambda g, out, ctx, x: scatter(g, ctx[0], x.shape, ctx[1]),))
+getitem = Op("getitem", array=lambda x, ctx: x[ctx[0]], vjps=(
+    lambda g, out, ctx, x: scatter_grad(g, ctx[0], x.shape, ctx[1]),))
 
 # the adjoint of getitem (ctx = (index, shape, repeats)); needed for gradients of gradients
-scatter_ = Op("scatter", array=scatter_array, vjps=(
+scatter = Op("scatter", array=lambda x, ctx: scatter_array(x, *ctx), vjps=(
     lambda g, out, ctx, x: g[ctx[0]],))
 
-# -- softmax family (ctx = axis tuple, or None for all axes) ---------------------------------------------------
+# -- softmax family (ctx = the axis tuple) -------------------------------------------------
 
 
-def _softmax(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
+def _softmax(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _log_softmax(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
+def _log_softmax(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -308,4 +312,4 @@ softmax = Op("softmax", array=_softmax, vjps=(
     lambda g, out, axis, x: out * (g - (g * out).sum(axis=axis, keepdims=True)),))
 
 log_softmax = Op("log_softmax", array=_log_softmax, vjps=(
-    lambda g, out, axis, x: g - exp(out) * g.sum(axis=axis, keepdims=True),))
+    lambda g, out, axis, x: g - exp_of(out) * g.sum(axis=axis, keepdims=True),))

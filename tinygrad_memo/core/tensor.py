@@ -1,7 +1,8 @@
 """`Tensor`: an n-dimensional node backed by one NumPy array.
 
-Each op calls NumPy once for its forward and records ``(op, parents, ctx)``; its gradient
-rules live in `ops`. Only tensors that need a gradient record a graph.
+Each op goes through `engine.apply`, which calls the op's ``array`` forward from the table
+in `ops` (NumPy, once) and records ``(op, inputs, ctx)``. Only tensors that need a gradient
+record a graph.
 """
 from __future__ import annotations
 
@@ -12,27 +13,10 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import ops
-from .anomaly import record_creation
-from .engine import Node, Op, grad_mode
+from .engine import Node, Op, apply
 
 _new = object.__new__
 Axis = int | Sequence[int] | None
-
-
-def _tensor(data: Any, op: Op, parents: tuple, ctx: Any = None) -> "Tensor":
-    """Make the result node of ``op``: it records a graph only if some input needs a gradient."""
-    t = _new(Tensor)
-    t.data = data if data.__class__ is np.ndarray else np.asarray(data)
-    t.grad, t.label, t._keeps_grad = None, None, False
-    if grad_mode.enabled:
-        for p in parents:
-            if p.requires_grad:
-                t._op, t._parents, t._ctx, t.requires_grad = op, parents, ctx, True
-                if grad_mode.anomaly:  # detect_anomaly(): remember where the node was made
-                    record_creation(t)
-                return t
-    t._op, t._parents, t._ctx, t.requires_grad = None, (), None, False
-    return t
 
 
 def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
@@ -69,6 +53,12 @@ def _normalize_axis(axis: Axis, ndim: int, what: str) -> tuple[int, ...] | None:
     if len(set(out)) != len(out):
         raise ValueError(f"{what}: repeated axis in {axis}")
     return tuple(sorted(out)) if ndim else ()
+
+
+def _all_axes(axis: Axis, ndim: int, what: str) -> tuple[int, ...]:
+    """`_normalize_axis`, with None spelled out as every axis (an op's ctx is never None)."""
+    axes = _normalize_axis(axis, ndim, what)
+    return tuple(range(ndim)) if axes is None else axes
 
 
 def _index_repeats(index: Any) -> bool:
@@ -116,7 +106,7 @@ class Tensor(Node):
         self.grad: Any = None
         self.requires_grad = bool(requires_grad)
         self._keeps_grad = self.requires_grad  # leaves keep their gradient (PyTorch semantics)
-        self._op, self._parents, self._ctx = None, (), None
+        self._fn, self._inputs, self._ctx, self._hooks = None, (), None, None
         self.label = label
 
     # -- what it is ------------------------------------------------------------------------
@@ -176,7 +166,7 @@ class Tensor(Node):
             t = _new(Tensor)
             t.data = np.asarray(x, dtype=dtype if dtype.kind == "f" else None)
             t.grad, t.label, t.requires_grad, t._keeps_grad = None, None, False, False
-            t._op, t._parents, t._ctx = None, (), None
+            t._fn, t._inputs, t._ctx, t._hooks = None, (), None, None
             return t
         if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
             if not isinstance(x, numbers.Real):
@@ -193,10 +183,9 @@ class Tensor(Node):
             return other
         x, y = (other, self) if reflected else (self, other)
         try:
-            out = op.array(x.data, y.data)
+            return apply(op, (x, y))
         except ValueError:
             raise ValueError(_shape_error(op.name, x.shape, y.shape)) from None
-        return _tensor(out, op, (x, y))
 
     def __add__(self, o: Any) -> "Tensor": return self._binary(o, ops.add)
     def __radd__(self, o: Any) -> "Tensor": return self._binary(o, ops.add, True)
@@ -212,27 +201,23 @@ class Tensor(Node):
 
     def __pow__(self, other: Any) -> "Tensor":
         if isinstance(other, numbers.Real) and not isinstance(other, np.generic):
-            return _tensor(self.data ** other, ops.pow_const, (self,), other)
+            return apply(ops.pow_const, (self,), other)
         return self._binary(other, ops.pow_)
 
     # -- elementwise unary ops -------------------------------------------------------------
-    def _unary(self, op: Op) -> "Tensor":
-        return _tensor(op.array(self.data), op, (self,))
-
-    def __neg__(self) -> "Tensor": return self._unary(ops.neg)
-    def exp(self) -> "Tensor": return self._unary(ops.exp_)
-    def log(self) -> "Tensor": return self._unary(ops.log_)
-    def tanh(self) -> "Tensor": return self._unary(ops.tanh)
-    def relu(self) -> "Tensor": return self._unary(ops.relu)
-    def sigmoid(self) -> "Tensor": return self._unary(ops.sigmoid)
-    def sqrt(self) -> "Tensor": return self._unary(ops.sqrt)
-    def abs(self) -> "Tensor": return self._unary(ops.abs_)
+    def __neg__(self) -> "Tensor": return apply(ops.neg, (self,))
+    def exp(self) -> "Tensor": return apply(ops.exp, (self,))
+    def log(self) -> "Tensor": return apply(ops.log, (self,))
+    def tanh(self) -> "Tensor": return apply(ops.tanh, (self,))
+    def relu(self) -> "Tensor": return apply(ops.relu, (self,))
+    def sigmoid(self) -> "Tensor": return apply(ops.sigmoid, (self,))
+    def sqrt(self) -> "Tensor": return apply(ops.sqrt, (self,))
+    def abs(self) -> "Tensor": return apply(ops.abs_, (self,))
 
     # -- reductions --------------------------------------------------------------------------
     def sum(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
         axes = _normalize_axis(axis, self.ndim, "sum")
-        return _tensor(self.data.sum(axis=axes, keepdims=keepdims), ops.sum_, (self,),
-                       (axes, keepdims))
+        return apply(ops.sum_, (self,), (axes, keepdims))
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
         axes = _normalize_axis(axis, self.ndim, "mean")
@@ -240,27 +225,24 @@ class Tensor(Node):
         if not count:
             return self.sum(axes, keepdims) / 0.0
         scale = np.asarray(1.0 / count, dtype=self.dtype if self.dtype.kind == "f" else None)
-        return _tensor(ops.mean.array(self.data, axes, keepdims, scale), ops.mean, (self,),
-                       (axes, keepdims, scale))
+        return apply(ops.mean, (self,), (axes, keepdims, scale))
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
         """The largest elements; ties share the gradient evenly (each gets g / count)."""
         axes = _normalize_axis(axis, self.ndim, "max")
         if self.size == 0:
             raise ValueError(f"max: the tensor of shape {self.shape} is empty")
-        return _tensor(self.data.max(axis=axes, keepdims=keepdims), ops.max_, (self,),
-                       (axes, keepdims))
+        return apply(ops.max_, (self,), (axes, keepdims))
 
     # -- shape ---------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> "Tensor":
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         try:
-            out = self.data.reshape(shape)
+            return apply(ops.reshape, (self,), shape)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} "
                              f"into {shape} ({exc})") from None
-        return _tensor(out, ops.reshape, (self,))
 
     def transpose(self, *axes: Any) -> "Tensor":
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
@@ -272,7 +254,7 @@ class Tensor(Node):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{self.ndim} axes of a tensor of shape {self.shape}")
         axes = tuple(int(a) % self.ndim for a in axes)
-        return _tensor(self.data.transpose(axes), ops.transpose, (self,), axes)
+        return apply(ops.transpose, (self,), axes)
 
     @property
     def T(self) -> "Tensor":
@@ -281,29 +263,25 @@ class Tensor(Node):
     def broadcast_to(self, shape: Sequence[int]) -> "Tensor":
         shape = tuple(shape)
         try:
-            out = np.broadcast_to(self.data, shape)
+            return apply(ops.broadcast, (self,), shape)
         except ValueError:
             raise ValueError(f"broadcast_to: shape {self.shape} cannot be broadcast to {shape}") from None
-        return _tensor(out, ops.broadcast, (self,), shape)
 
     def __getitem__(self, index: Any) -> "Tensor":
         index = _clean_index(index)
-        return _tensor(self.data[index], ops.getitem, (self,), (index, _index_repeats(index)))
+        return apply(ops.getitem, (self,), (index, _index_repeats(index)))
 
     def _scatter(self, index: Any, shape: tuple[int, ...], repeats: bool) -> "Tensor":
-        return _tensor(ops.scatter_array(self.data, index, shape, repeats), ops.scatter_, (self,),
-                       (index, shape, repeats))
+        return apply(ops.scatter, (self,), (index, shape, repeats))
 
     # -- softmax family ------------------------------------------------------------------------
     def softmax(self, axis: Axis = -1) -> "Tensor":
         """Normalised exponentials along ``axis`` (a tuple: over those axes jointly; None: all)."""
-        axis = _normalize_axis(axis, self.ndim, "softmax")
-        return _tensor(ops.softmax.array(self.data, axis), ops.softmax, (self,), axis)
+        return apply(ops.softmax, (self,), _all_axes(axis, self.ndim, "softmax"))
 
     def log_softmax(self, axis: Axis = -1) -> "Tensor":
         """The log of `softmax`, computed stably (the same ``axis`` rules)."""
-        axis = _normalize_axis(axis, self.ndim, "log_softmax")
-        return _tensor(ops.log_softmax.array(self.data, axis), ops.log_softmax, (self,), axis)
+        return apply(ops.log_softmax, (self,), _all_axes(axis, self.ndim, "log_softmax"))
 
     # -- autograd ------------------------------------------------------------------------------
     def _seed(self, grad: Any, create_graph: bool) -> Any:

@@ -1,8 +1,9 @@
 """`Value`: a scalar node, micrograd-compatible, built for speed.
 
-A Value holds a Python float. Each op records ``(op, parents, ctx)`` in four slots: no
-closure, no set and no dict per node, and nothing that points back to the node itself,
-so a graph dies by reference counting the moment its output is dropped.
+A Value holds a Python float. Each op records ``(op, inputs, ctx)`` in slots: no closure,
+no set and no dict per node, and nothing that points back to the node itself, so a graph
+dies by reference counting the moment its output is dropped. Every operator goes through
+`engine.apply`, which runs the op's ``scalar`` forward from the table in `ops`.
 """
 from __future__ import annotations
 
@@ -10,31 +11,17 @@ import numbers
 from typing import Any
 
 from . import ops
-from .anomaly import record_creation
-from .engine import Node, Op, grad_mode
+from .engine import Node, apply
 
 _new = object.__new__
-
-
-def _value(data: float, op: Op, parents: tuple, ctx: Any = None) -> "Value":
-    """Make the result node of ``op``; under `no_grad` it is a leaf with no history."""
-    v = _new(Value)
-    v.data, v.grad, v.label = data, 0.0, None
-    if grad_mode.enabled:
-        v._op, v._parents, v._ctx = op, parents, ctx
-        if grad_mode.anomaly:  # detect_anomaly(): remember where the node was made
-            record_creation(v)
-    else:
-        v._op, v._parents, v._ctx = None, (), None
-    return v
 
 
 def _lift(x: Any) -> "Value":
     """A Python number on the other side of an operator becomes a constant leaf."""
     if x.__class__ is float or x.__class__ is int:  # the common case, without ABC checks
         v = _new(Value)
-        v.data, v.grad, v.label = float(x), 0.0, None
-        v._op, v._parents, v._ctx = None, (), None
+        v.data, v.grad, v.label, v._hooks = float(x), 0.0, None, None
+        v._fn, v._inputs, v._ctx = None, (), None
         return v
     if isinstance(x, numbers.Real):
         return Value(x)
@@ -45,6 +32,7 @@ class Value(Node):
     """A scalar that remembers how it was computed, so it can be differentiated."""
 
     __slots__ = ()
+    holds_floats = True    # its ops run their scalar forward
     requires_grad = True   # every Value can receive a gradient (micrograd semantics) ...
     _keeps_grad = True     # ... and every Value keeps it in .grad after backward()
     shape = ()             # lets the broadcasting helpers treat a Value as a 0-d array
@@ -54,7 +42,7 @@ class Value(Node):
             raise TypeError(f"Value: data must be a real number, got {type(data).__name__}")
         self.data = float(data)
         self.grad: Any = 0.0
-        self._op, self._parents, self._ctx = None, (), None
+        self._fn, self._inputs, self._ctx, self._hooks = None, (), None, None
         self.label = label
 
     # -- binary operators ----------------------------------------------------------------
@@ -63,35 +51,35 @@ class Value(Node):
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _value(self.data + other.data, ops.add, (self, other))
+        return apply(ops.add, (self, other))
 
     def __mul__(self, other: Any) -> "Value":
         if other.__class__ is not Value:
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _value(self.data * other.data, ops.mul, (self, other))
+        return apply(ops.mul, (self, other))
 
     def __sub__(self, other: Any) -> "Value":
         if other.__class__ is not Value:
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _value(self.data - other.data, ops.sub, (self, other))
+        return apply(ops.sub, (self, other))
 
     def __truediv__(self, other: Any) -> "Value":
         if other.__class__ is not Value:
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _value(ops.div.scalar(self.data, other.data), ops.div, (self, other))
+        return apply(ops.div, (self, other))
 
     def __pow__(self, other: Any) -> "Value":
         if isinstance(other, Value):
-            return _value(ops.pow_.scalar(self.data, other.data), ops.pow_, (self, other))
+            return apply(ops.pow_, (self, other))
         if not isinstance(other, numbers.Real):
             return NotImplemented
-        return _value(ops.pow_const.scalar(self.data, other), ops.pow_const, (self,), other)
+        return apply(ops.pow_const, (self,), other)
 
     def __radd__(self, other: Any) -> "Value":
         return self + other
@@ -112,26 +100,38 @@ class Value(Node):
         return other if other is NotImplemented else other ** self
 
     # -- unary ops -------------------------------------------------------------------------
-    def _unary(self, op: Op) -> "Value":
-        return _value(op.scalar(self.data), op, (self,))
-
     def __neg__(self) -> "Value":
-        return self._unary(ops.neg)
+        return apply(ops.neg, (self,))
 
     def relu(self) -> "Value":
-        return self._unary(ops.relu)
+        return apply(ops.relu, (self,))
 
     def tanh(self) -> "Value":
-        return self._unary(ops.tanh)
+        return apply(ops.tanh, (self,))
 
     def exp(self) -> "Value":
-        return self._unary(ops.exp_)
+        return apply(ops.exp, (self,))
 
     def log(self) -> "Value":
-        return self._unary(ops.log_)
+        return apply(ops.log, (self,))
 
     def sigmoid(self) -> "Value":
-        return self._unary(ops.sigmoid)
+        return apply(ops.sigmoid, (self,))
+
+    # -- micrograd's read side: trace_graph.ipynb walks _prev and prints _op ----------------
+    @property
+    def _prev(self) -> set["Value"]:
+        """The inputs this value was computed from, as a set (micrograd's ``_prev``)."""
+        return set(self._inputs)
+
+    @property
+    def _op(self) -> str:
+        """The operator that made this value as micrograd prints it ('+', '*', 'ReLU', ...;
+        '' for a leaf)."""
+        fn = self._fn
+        if fn is None:
+            return ""
+        return f"**{self._ctx:g}" if fn is ops.pow_const else fn.symbol
 
     # -- engine hooks and conveniences -----------------------------------------------------
     def _seed(self, grad: Any, create_graph: bool) -> Any:

@@ -13,13 +13,9 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..core.value import Value
+from .serialize import load_module, register_class, save_module
 
 Parameter = Tensor | Value
-
-# Every Module subclass, by "module.QualName": `Module.load` rebuilds only these classes, so
-# reading a model file never imports code named by the file.
-_REGISTRY: dict[str, type["Module"]] = {}
-
 
 def _is_parameter(x: Any) -> bool:
     """A trainable leaf: any Value (micrograd semantics) or a Tensor that requires grad."""
@@ -38,7 +34,7 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
+        register_class(cls)  # Module.load rebuilds only registered classes
 
     # -- structure ---------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -143,7 +139,6 @@ class Module:
         The file is written next to ``path`` under a temporary name and then renamed, so a
         crash never leaves a half-written model. Returns the path as a `pathlib.Path`.
         """
-        from .serialize import save_module
         return save_module(self, path)
 
     @classmethod
@@ -155,7 +150,6 @@ class Module:
         shaped arrays or anything that is not such an ``.npz`` raise ``ModelFileError``
         (a ValueError) naming the file.
         """
-        from .serialize import load_module
         return load_module(cls, path)
 
     def __repr__(self) -> str:

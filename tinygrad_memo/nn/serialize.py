@@ -25,7 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from .module import _REGISTRY, Module
+# Every Module subclass, by "module.QualName": `Module.load` rebuilds only these classes, so
+# reading a model file never imports code named by the file. (module.py imports this file,
+# never the other way round: models are typed loosely here.)
+MODEL_CLASSES: dict[str, type] = {}
+
+
+def register_class(cls: type) -> None:
+    """Make ``cls`` loadable by `load_module` (every Module subclass does this on creation)."""
+    MODEL_CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
 
 HEADER = "__tinygrad_memo__"
 FORMAT = 1
@@ -38,7 +47,7 @@ class ModelFileError(ValueError):
     """A file that is not a model file this package wrote (or can read)."""
 
 
-def save_module(module: Module, path: Any) -> Path:
+def save_module(module: Any, path: Any) -> Path:
     """Write ``module`` to ``path`` atomically: a temporary file in the same folder, then rename.
 
     The new file gets the mode of the file it replaces (a private 0600 model stays private),
@@ -212,7 +221,7 @@ def _header(path: Path, text: str) -> tuple[str, dict[str, Any] | None]:
     return name, config
 
 
-def load_module(cls: type[Module], path: Any) -> Module:
+def load_module(cls: type, path: Any) -> Any:
     """Rebuild the model stored at ``path`` (see the module docstring for the format).
 
     Everything the file says is checked before it is used: the header's JSON types, the
@@ -225,7 +234,7 @@ def load_module(cls: type[Module], path: Any) -> Module:
                              "with Module.save, or load bare arrays with "
                              "model.load_state_dict(nn.load_arrays(path)))")
     name, config = _header(path, str(arrays.pop(HEADER)))
-    klass = _REGISTRY.get(name)
+    klass = MODEL_CLASSES.get(name)
     if klass is None:
         raise ModelFileError(f"{path}: the model class {name[:200]} is unknown here; import "
                              "the module that defines it before loading")
