@@ -125,7 +125,7 @@ def test_gradcheck_accepts_transposed_read_only_and_broadcast_inputs():
     frozen = a.copy()
     frozen.flags.writeable = False
     assert gradcheck(lambda x: (x * x).sum(), [t64(frozen)])
-    stretched = Tensor(np.broadcast_to(a[0], (3, 4)), dtype=np.float64, requires_grad=True)
+    stretched = Tensor.from_numpy(np.broadcast_to(a[0], (3, 4)), requires_grad=True)
     assert gradcheck(lambda x: (x * x * x).sum(), [stretched])
     assert stretched.data.strides[0] == 0  # the caller's array is given back
 
@@ -160,14 +160,12 @@ def test_path_grad_on_a_very_deep_diamond_refuses_with_a_readable_count():
 CORE = pytest.mark.xfail(strict=True, reason="core defect, fixed after the core rewrite")
 
 
-@CORE
 @pytest.mark.parametrize("data", [None, [1.0, None], [[1.0, None]]])
 def test_none_in_tensor_data_is_a_type_error_not_nan(data):
     with pytest.raises(TypeError, match=r"Tensor: .*None"):
         Tensor(data)
 
 
-@CORE
 def test_truth_value_of_a_tensor_follows_pytorch():
     assert not bool(Tensor([0.0]))
     assert bool(Tensor(np.array(2.0)))
@@ -176,7 +174,6 @@ def test_truth_value_of_a_tensor_follows_pytorch():
         bool(Tensor([0.0, 1.0]))
 
 
-@CORE
 def test_tensor_of_an_array_is_a_copy_and_from_numpy_shares():
     a = np.ones(3)
     w1, w2 = Tensor(a, requires_grad=True), Tensor(a, requires_grad=True)
@@ -187,7 +184,6 @@ def test_tensor_of_an_array_is_a_copy_and_from_numpy_shares():
     assert shared.data[1] == 7.0 and shared.dtype == np.float64
 
 
-@CORE
 def test_relu_passes_nan_and_blocks_an_infinite_gradient_in_dead_units():
     assert math.isnan(Value(math.nan).relu().data)
     x = Tensor(np.array([-1.0, 2.0, np.nan]), requires_grad=True)
@@ -195,7 +191,6 @@ def test_relu_passes_nan_and_blocks_an_infinite_gradient_in_dead_units():
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])  # PyTorch's threshold_backward
 
 
-@CORE
 def test_pow_derivatives_at_base_zero_are_zero_where_the_math_says_so():
     x, y = Tensor(np.array([0.0]), requires_grad=True), Tensor(np.array([2.0]), requires_grad=True)
     (x ** y).backward(np.ones(1))
@@ -216,7 +211,6 @@ def test_float16_python_numbers_are_not_rounded_to_float16_first():
     np.testing.assert_array_equal((Tensor(np.array([0.0], np.float16)) / 1e-8).data, [0.0])
 
 
-@CORE
 def test_max_and_softmax_over_a_size_0_tensor_return_an_empty_result():
     x = Tensor(np.zeros((0, 3)), requires_grad=True)
     assert x.max(axis=1).shape == (0,)
@@ -233,13 +227,11 @@ def test_ops_that_make_floats_of_int_and_bool_tensors_give_float32():
     assert (Tensor(np.array([1, 2])) / Tensor(np.array([2, 2]))).dtype == np.float32
 
 
-@CORE
 def test_an_int_to_a_negative_int_power_says_so():
     with pytest.raises(ValueError, match=r"Integers to negative integer powers are not allowed"):
         Tensor(np.array([2])) ** Tensor(np.array([-1]))
 
 
-@CORE
 def test_abs_gradient_at_nan_is_zero_as_in_pytorch():
     x = Tensor(np.array([np.nan, -2.0]), requires_grad=True)
     x.abs().backward(np.ones(2))

@@ -37,7 +37,7 @@ def as_input(x: Any, dtype: np.dtype, who: str = "model") -> Tensor:
     if isinstance(x, Tensor):
         return x
     try:
-        return Tensor(np.asarray(x, dtype=dtype))
+        return Tensor.from_numpy(np.asarray(x, dtype=dtype))  # an input: read, never written
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{who}: the input must be an array of numbers, got "
                         f"{type(x).__name__} ({exc})") from None
