@@ -298,7 +298,7 @@ def _max_vjp(g: Any, out: Any, ctx: tuple, x: Any) -> Any:
 def _max(x: np.ndarray, ctx: tuple) -> np.ndarray:
     """x.max, but a size-0 tensor reduced over non-empty axes gives an empty result (as in
     PyTorch; NumPy refuses any max of a size-0 array). Tensor.max refuses empty axes."""
-    if x.size == 0:
+    if 0 in x.shape:
         return np.empty(np.empty(x.shape, np.int8).sum(axis=ctx[0], keepdims=ctx[1]).shape, x.dtype)
     return x.max(axis=ctx[0], keepdims=ctx[1])
 
@@ -346,14 +346,14 @@ scatter = Op("scatter", array=lambda x, ctx: scatter_array(x, *ctx), vjps=(
 
 
 def _softmax(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
-    if x.size == 0:  # nothing to normalise (NumPy's max would refuse)
+    if 0 in x.shape:  # nothing to normalise (NumPy's max would refuse)
         return np.exp(x)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def _log_softmax(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
-    if x.size == 0:
+    if 0 in x.shape:
         return np.exp(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))

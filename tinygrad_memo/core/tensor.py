@@ -20,15 +20,15 @@ Axis = int | Sequence[int] | None
 
 
 def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
-    """Convert user data to a new array: lists and numbers to float32, arrays keep their
-    dtype. Always a copy, as torch.tensor makes one (`Tensor.from_numpy` shares)."""
+    """Convert user data: lists and numbers to float32, arrays keep their dtype (and their
+    memory: the jit finds a ``Tensor(array)`` made inside a traced function by its array)."""
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        arr = np.array(data, dtype=dtype)
+        arr = np.asarray(data, dtype=dtype)
     else:
         if data is None or _holds_none(data):  # NumPy would make None a NaN, silently
             raise TypeError(f"{what}: data must be numbers, got None")
         try:
-            arr = np.array(data, dtype=np.float32 if dtype is None else dtype)
+            arr = np.asarray(data, dtype=np.float32 if dtype is None else dtype)
         except (ValueError, TypeError) as exc:
             raise TypeError(f"{what}: cannot make a float array from {type(data).__name__} "
                             f"({exc})") from None
@@ -147,7 +147,7 @@ class Tensor(Node):
     @classmethod
     def from_numpy(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
         """A Tensor that shares ``array``'s memory (as torch.from_numpy): changing one
-        changes the other. ``Tensor(array)`` copies instead."""
+        changes the other, whatever ``Tensor(array)`` does."""
         if not isinstance(array, np.ndarray):
             raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
         if array.dtype.kind not in "fiub" or (requires_grad and array.dtype.kind != "f"):
