@@ -56,8 +56,6 @@ REFUSALS = (ValueError, TypeError, IndexError, RuntimeError)
 # Where this library and PyTorch disagree, by (case, dtype name, "floats" or "Value"): each
 # is a defect to fix, with a deterministic strict-xfail example in test_known_defect below.
 # Here they are non-strict xfails, because a fixed set of random examples may miss them.
-INT_TO_FLOAT = ("an op that makes floats of int/bool tensors gives NumPy's float64 (float16 "
-                "for bool) where PyTorch gives its default float32")
 F16_NUMBERS = "a Python number is rounded to float16 before the op (PyTorch keeps it exact)"
 F16_VJP = ("float16 vjps round after each NumPy step (PyTorch: once per kernel, from float32), "
            "so gradients lose digits where they cancel (1 - out**2 near |out| = 1) or go subnormal")
@@ -66,11 +64,6 @@ F16_SUMS = ("float16 gradients summed over broadcast axes accumulate in float16 
 POW_EDGES = ("pow's derivatives where the base is 0 or +-inf and the exponent 0 or negative: "
              "NaN or the other infinity here (base 0 with exponent >= 0 is fixed)")
 KNOWN: dict[tuple[str, str], str] = {
-    **{(op, dt): INT_TO_FLOAT for op in ("exp", "log", "tanh", "sigmoid", "sqrt", "add_number",
-                                          "radd_number", "mul_number", "div_number",
-                                          "rdiv_number", "rpow", "div", "sub_number",
-                                          "rsub_number", "pow_const")
-       for dt in ("int64", "bool")},
     ("mul_number", "float16"): F16_NUMBERS, ("div_number", "float16"): F16_NUMBERS,
     ("rdiv_number", "float16"): F16_NUMBERS,
     ("div", "float16"): F16_VJP, ("tanh", "float16"): F16_VJP, ("sigmoid", "float16"): F16_VJP,
@@ -88,10 +81,11 @@ def known(case: str, dtype: str) -> str | None:
 
 
 # Deliberate differences: bool tensors follow NumPy's arithmetic where PyTorch refuses
-# (relu, abs, subtraction, pow, matmul of bools), and int tensors may be raised to negative
+# (relu, abs, subtraction, pow, matmul of bools), and int or bool tensors may be raised to negative
 # powers when they are empty (NumPy checks the elements, there are none).
 LENIENT = {("relu", "bool"), ("abs", "bool"), ("sub_number", "bool"), ("rsub_number", "bool"),
-           ("pow", "bool"), ("matmul", "bool"), ("sub", "bool"), ("pow_const", "int64")}
+           ("pow", "bool"), ("matmul", "bool"), ("sub", "bool"), ("pow_const", "int64"),
+           ("pow_const", "bool")}
 # ... and the other way: an int tensor to a negative int power is refused here (NumPy's
 # "Integers to negative integer powers are not allowed"), where PyTorch truncates 2 ** -1 to 0.
 STRICTER = {("pow", "int64")}
