@@ -9,6 +9,7 @@ per edge of the graph.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -65,7 +66,7 @@ def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
         datas = [x.data for x in inputs]
         data = forward(*datas) if ctx is None else forward(*datas, ctx)
     out = _new(node_type)
-    out.label = out._hooks = None
+    out._hooks = None
     record = grad_mode.record if switches.count else True  # or False, or anomaly's checker
     if floats:  # a Value: a float, gradient 0.0 from the start, every input needs a gradient
         out.data, out.grad = data, 0.0
@@ -80,34 +81,54 @@ def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
             else:
                 record = False  # no input needs a gradient: a constant
     if record:
-        out._fn, out._inputs, out._ctx = op, inputs, ctx
+        out._fn = op
+        if n == 2 and ctx is None:  # a binary op: its inputs in the two slots (see Node)
+            out._x, out._y = x, y
+        else:
+            out._x, out._y = inputs, ctx
         if record is not True:  # detect_anomaly(): remember where the node was made
             record.record(out)
     else:
-        out._fn, out._inputs, out._ctx = None, (), None
+        out._fn, out._x, out._y = None, (), None
     return out
 
 
 _new = object.__new__
 
+# Labels name a few nodes of a graph for drawings, so they live here, keyed by id(node),
+# rather than in a slot that every node would pay 8 bytes for (a weak reference removes
+# the entry when its node dies; a dict keyed by nodes would compare Tensors with ==).
+_LABELS: dict[int, tuple[weakref.ref, str]] = {}
+
 
 class Node:
     """What the engine needs of a graph node: data, grad, and how it was made.
 
-    ``_fn`` and ``_inputs`` record the forward (None and () for a leaf), ``_ctx`` holds the
-    op's non-node arguments (an exponent, an axis), ``_hooks`` the node's gradient hooks
+    ``_fn`` is the op that made the node (None for a leaf); ``_x`` and ``_y`` hold what
+    it was applied to, in one of two layouts:
+
+    - a binary op without ctx (``+``, ``*``: nearly every node of a scalar program):
+      ``_x`` and ``_y`` are its two inputs;
+    - any other op, and a leaf: ``_x`` is the tuple of inputs (``()`` for a leaf) and
+      ``_y`` the op's ctx (an exponent, an axis; None if it has none).
+
+    Read them as ``_inputs`` and ``_ctx``. ``_hooks`` holds the node's gradient hooks
     (None: none). Nodes never refer to themselves, so a dropped graph is freed by
     reference counting, with no work for the cycle collector.
+
+    Speed and size: a node is the one object per op that the cycle collector tracks (a
+    tuple of inputs would be a second one), and has 7 slots (88 bytes). On micrograd's
+    moons step this layout (against a tuple in ``_inputs`` and a ``label`` slot) measured
+    (see docs/performance.md) 174 -> 113 bytes per node.
     """
 
-    __slots__ = ("data", "grad", "_fn", "_inputs", "_ctx", "_hooks", "label", "__weakref__")
+    __slots__ = ("data", "grad", "_fn", "_x", "_y", "_hooks", "__weakref__")
     data: Any                   # a float (Value) or an ndarray (Tensor)
     grad: Any                   # d(output)/d(self) after backward: float, ndarray or None
     _fn: Op | None
-    _inputs: Any                # tuple of input nodes, or FREED after backward let go of it
-    _ctx: Any
+    _x: Any                     # see the layouts above; FREED after backward let go of it
+    _y: Any
     _hooks: list[Callable[[Any], Any]] | None
-    label: str | None
     requires_grad: bool         # Value: always True (class attribute); Tensor: a slot
     _keeps_grad: bool
     shape: Any
@@ -124,6 +145,31 @@ class Node:
     @property
     def is_leaf(self) -> bool:
         return self._fn is None
+
+    @property
+    def _inputs(self) -> Any:
+        """The input nodes, as a tuple (FREED once backward has let go of them)."""
+        x = self._x
+        return x if x.__class__ is tuple or x is FREED else (x, self._y)
+
+    @property
+    def _ctx(self) -> Any:
+        """The op's non-node arguments (None if it has none)."""
+        return self._y if self._x.__class__ is tuple else None
+
+    @property
+    def label(self) -> str | None:
+        """A name for drawings (``viz``); kept off the node, see `_LABELS`."""
+        entry = _LABELS.get(id(self))
+        return None if entry is None else entry[1]
+
+    @label.setter
+    def label(self, name: str | None) -> None:
+        key = id(self)
+        if name is None:
+            _LABELS.pop(key, None)
+        else:  # the entry goes when the node dies
+            _LABELS[key] = (weakref.ref(self, lambda _, key=key: _LABELS.pop(key, None)), name)
 
     def backward(self, grad: Any = None, create_graph: bool = False,
                  retain_graph: bool | None = None) -> None:
@@ -167,6 +213,9 @@ class _Freed:
 
     __iter__ = __len__ = __getitem__ = _raise
 
+    def __getattr__(self, name: str) -> Any:  # a walk that takes it for an input node
+        self._raise()
+
     def __repr__(self) -> str:
         return "<inputs freed by backward>"
 
@@ -194,7 +243,8 @@ def toposort(root: Node) -> list[Node]:
             visit(node)
             push(node)
             push(None)
-            for parent in node._inputs:
+            x = node._x
+            for parent in x if x.__class__ is tuple else (x, node._y):
                 if parent not in seen and parent.requires_grad:
                     if parent._fn is None:  # a leaf has no inputs: it is done at once
                         visit(parent)
@@ -256,24 +306,25 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
         op = node._fn
         if op is None:
             continue
-        parents, ctx, vjps = node._inputs, node._ctx, op.vjps
+        a, b, vjps = node._x, node._y, op.vjps
         if free:
-            node._inputs, node._ctx = FREED, None
+            node._x, node._y = FREED, None
         out = node if create_graph else node.data
-        if len(parents) == 2 and check is None and observer is None:  # a binary op: the loop below, unrolled
-            a, b = parents                       # (no zip, no list, no *args: the hot path)
+        if a.__class__ is not tuple and check is None and observer is None:  # a binary op: the
+            # loop below, unrolled (no zip, no list, no *args: the hot path)
             x, y = (a, b) if create_graph else (a.data, b.data)
             if a.requires_grad:
-                local = vjps[0](g, out, ctx, x, y)
+                local = vjps[0](g, out, None, x, y)
                 evaluations += 1
                 prev = memo.get(a)
                 memo[a] = local if prev is None else prev + local
             if b.requires_grad:
-                local = vjps[1](g, out, ctx, x, y)
+                local = vjps[1](g, out, None, x, y)
                 evaluations += 1
                 prev = memo.get(b)
                 memo[b] = local if prev is None else prev + local
             continue
+        parents, ctx = (a, b) if a.__class__ is tuple else ((a, b), None)
         inputs = parents if create_graph else [p.data for p in parents]
         for parent, vjp in zip(parents, vjps):
             if parent.requires_grad:

@@ -106,8 +106,9 @@ class Tensor(Node):
         self.grad: Any = None
         self.requires_grad = bool(requires_grad)
         self._keeps_grad = self.requires_grad  # leaves keep their gradient (PyTorch semantics)
-        self._fn, self._inputs, self._ctx, self._hooks = None, (), None, None
-        self.label = label
+        self._fn, self._x, self._y, self._hooks = None, (), None, None
+        if label is not None:
+            self.label = label
 
     # -- what it is ------------------------------------------------------------------------
     @property
@@ -165,8 +166,8 @@ class Tensor(Node):
             dtype = self.data.dtype
             t = _new(Tensor)
             t.data = np.asarray(x, dtype=dtype if dtype.kind == "f" else None)
-            t.grad, t.label, t.requires_grad, t._keeps_grad = None, None, False, False
-            t._fn, t._inputs, t._ctx, t._hooks = None, (), None, None
+            t.grad, t.requires_grad, t._keeps_grad = None, False, False
+            t._fn, t._x, t._y, t._hooks = None, (), None, None
             return t
         if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
             if not isinstance(x, numbers.Real):
