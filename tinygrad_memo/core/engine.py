@@ -265,7 +265,8 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     into it have been summed, so its gradient is final and is passed on to its inputs once
     (one vjp per edge), then dropped. With ``accumulate`` the final gradient is added into
     ``.grad`` of every node that keeps one; the gradients of ``wanted`` nodes are returned.
-    ``stats``, if given, receives the number of nodes and of local derivatives evaluated.
+    ``stats``, if given, receives the number of nodes and of local derivatives evaluated
+    (counting them takes the loop's general path, as the observer and anomaly checks do).
 
     Without ``retain_graph`` (and ``create_graph``) each node also lets go of its inputs
     once it has passed its gradient on, and is dropped from ``order``: what is no longer
@@ -286,6 +287,7 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     muted = set(mute)
     anomaly = grad_mode.anomaly  # detect_anomaly's checker, or None
     check = None if anomaly is None else anomaly.check
+    fast = check is None and observer is None and stats is None  # nothing watches the loop
     evaluations = 0
     for node in _drain(order) if free else reversed(order):  # reverse topological order
         g = memo.pop(node, None)
@@ -306,27 +308,31 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
         op = node._fn
         if op is None:
             continue
-        a, b, vjps = node._x, node._y, op.vjps
+        a, b = node._x, node._y
         if free:
             node._x, node._y = FREED, None
         out = node if create_graph else node.data
-        if a.__class__ is not tuple and check is None and observer is None:  # a binary op: the
-            # loop below, unrolled (no zip, no list, no *args: the hot path)
-            x, y = (a, b) if create_graph else (a.data, b.data)
+        if fast and a.__class__ is not tuple:
+            # A binary op (inputs in the two slots): the loop below, unrolled, for when
+            # nothing watches the loop (no zip, no list, no *args, no counting). Callgrind,
+            # the moons backward (65,818 nodes): 632M instructions, 955M without this branch.
+            if create_graph:
+                x, y = a, b
+            else:
+                x, y = a.data, b.data
+            vjp_x, vjp_y = op.vjps
             if a.requires_grad:
-                local = vjps[0](g, out, None, x, y)
-                evaluations += 1
+                local = vjp_x(g, out, None, x, y)
                 prev = memo.get(a)
                 memo[a] = local if prev is None else prev + local
             if b.requires_grad:
-                local = vjps[1](g, out, None, x, y)
-                evaluations += 1
+                local = vjp_y(g, out, None, x, y)
                 prev = memo.get(b)
                 memo[b] = local if prev is None else prev + local
             continue
         parents, ctx = (a, b) if a.__class__ is tuple else ((a, b), None)
         inputs = parents if create_graph else [p.data for p in parents]
-        for parent, vjp in zip(parents, vjps):
+        for parent, vjp in zip(parents, op.vjps):
             if parent.requires_grad:
                 local = vjp(g, out, ctx, *inputs)
                 if check is not None:
