@@ -234,23 +234,40 @@ def toposort(root: Node) -> list[Node]:
     order: list[Node] = []
     seen: set[Node] = set()
     stack: list[Any] = [root]
-    push, pop, visit, done = stack.append, stack.pop, seen.add, order.append
     while stack:
-        node = pop()
+        node = stack.pop()
         if node is None:
-            done(pop())
+            order.append(stack.pop())
         elif node not in seen:
-            visit(node)
-            push(node)
-            push(None)
+            seen.add(node)
+            stack.append(node)
+            stack.append(None)
             x = node._x
-            for parent in x if x.__class__ is tuple else (x, node._y):
-                if parent not in seen and parent.requires_grad:
-                    if parent._fn is None:  # a leaf has no inputs: it is done at once
-                        visit(parent)
-                        done(parent)
-                    else:
-                        push(parent)
+            if x.__class__ is tuple:
+                for parent in x:
+                    if parent not in seen and parent.requires_grad:
+                        if parent._fn is None:  # a leaf has no inputs: it is done at once
+                            seen.add(parent)
+                            order.append(parent)
+                        else:
+                            stack.append(parent)
+                continue
+            # A binary op: the loop above, unrolled for its two slots. Callgrind, the moons
+            # graph: 214M instructions, 176M unrolled (and 220M with list.append, set.add
+            # cached in locals: 3.11 specialises the direct calls).
+            y = node._y
+            if x not in seen and x.requires_grad:
+                if x._fn is None:
+                    seen.add(x)
+                    order.append(x)
+                else:
+                    stack.append(x)
+            if y not in seen and y.requires_grad:
+                if y._fn is None:
+                    seen.add(y)
+                    order.append(y)
+                else:
+                    stack.append(y)
     return order
 
 
