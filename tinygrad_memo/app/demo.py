@@ -6,6 +6,8 @@ progress bar, prints the final train/test loss and accuracy (the last line is
 curve, the decision boundary (2-D datasets), the gradient-flow graph of one training step
 (``graph.svg`` per layer, ``graph_full.svg`` per value), backprop of a neuron replayed step
 by step (``backprop.html``) and a memoization report (``memo.txt``).
+``--dataset names`` trains makemore's character-level language model instead
+(`tinygrad_memo.app.names`).
 """
 from __future__ import annotations
 
@@ -29,8 +31,6 @@ from .train import History, evaluate, fit
 HELP = "train an MLP on an embedded dataset (digits by default): accuracy, model, pictures"
 
 
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = "; ".join(f"{k}: {s.epochs} epochs, lr {s.lr:g}, batch {s.batch_size}"
                          for k, s in SETUPS.items())
@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder for the model and pictures (default: ./tinygrad_memo_out)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar, print only the final results")
+    parser.add_argument("--jit", action="store_true",
+                        help="trace the training step once and replay it (tinygrad_memo.jit)")
 
 
 def _settings(args: argparse.Namespace) -> tuple[Setup, Path]:
@@ -75,6 +77,9 @@ def _settings(args: argparse.Namespace) -> tuple[Setup, Path]:
 
 def run(args: argparse.Namespace) -> int:
     setup, out = _settings(args)
+    if args.dataset == "names":
+        from . import names
+        return names.run(args, setup, out)
     say = (lambda *a: None) if args.quiet else print
     start = time.perf_counter()
 
@@ -91,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
     history = fit(model, X_train, y_train, optimizer, setup.epochs, setup.batch_size,
                   seed=args.seed, progress=not args.quiet, validation=(X_test, y_test),
-                  desc=f"training on {args.dataset}")
+                  desc=f"training on {args.dataset}", jit=args.jit)
     train_loss, train_acc = evaluate(model, X_train, y_train)
     test_loss, test_acc = evaluate(model, X_test, y_test)
     seconds = time.perf_counter() - start

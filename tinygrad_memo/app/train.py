@@ -6,8 +6,9 @@ the demo and the examples share (a progress bar with the live loss, a loss histo
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -30,10 +31,24 @@ class History:
     test_loss: list[float] = field(default_factory=list)
 
 
+@contextmanager
+def evaluating(model: Module) -> Iterator[Module]:
+    """``model.eval()`` and no graph inside the block (no dropout; BatchNorm uses and keeps
+    its running statistics); afterwards every sub-module gets its own mode back."""
+    modes = [(m, m.training) for _, m in model.named_modules()]
+    model.eval()
+    try:
+        with no_grad():
+            yield model
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
 def predict(model: Module, X: Any, batch_size: int = 1024) -> np.ndarray:
-    """The model's outputs for ``X`` as an array, computed without recording a graph."""
+    """The model's outputs for ``X`` as an array, computed under `evaluating`."""
     X = np.asarray(X)
-    with no_grad():
+    with evaluating(model):
         parts = [np.asarray(model(X[i:i + batch_size]).data) for i in range(0, len(X), batch_size)]
     return np.concatenate(parts) if parts else np.zeros((0,))
 
@@ -49,11 +64,16 @@ def evaluate(model: Module, X: Any, y: Any, loss_fn: LossFn = cross_entropy) -> 
 
 def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_size: int,
         loss_fn: LossFn = cross_entropy, seed: int | None = 0, progress: bool = True,
-        validation: tuple[Any, Any] | None = None, desc: str = "training") -> History:
+        validation: tuple[Any, Any] | None = None, desc: str = "training",
+        jit: bool = False, scheduler: Any = None) -> History:
     """Train ``model`` on ``(X, y)`` with mini-batches, reshuffled each epoch (seeded).
 
     With ``progress`` a tqdm bar counts the steps and shows the live (smoothed) loss.
     With ``validation=(X_test, y_test)`` the held-out loss is recorded after every epoch.
+    A ``scheduler`` (`tinygrad_memo.optim.lr_scheduler`) is stepped after every batch.
+    With ``jit`` the step (forward, loss, backward) is traced once per batch shape and
+    replayed (`tinygrad_memo.jit`); cross_entropy is then taken by indexing, which a trace
+    follows, rather than through its NumPy one-hot targets, which a trace would freeze.
     """
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
@@ -63,14 +83,20 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
     steps = epochs * -(-len(X) // batch_size)
     bar = _progress_bar(steps, desc) if progress else None
     history, smooth = History(), None
+    step = _traced_step(model, loss_fn) if jit else None
     try:
         for _ in range(epochs):
             total = 0.0
             for xb, yb in datasets.batches(X, y, batch_size, seed=int(rng.integers(2**31))):
                 optimizer.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                loss.backward()
+                if step is None:
+                    loss = loss_fn(model(xb), yb)
+                    loss.backward()
+                else:
+                    loss = step(xb, yb)
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 value = loss.item()
                 history.step_loss.append(value)
                 total += value * len(xb)
@@ -87,10 +113,19 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
     return history
 
 
+def _traced_step(model: Module, loss_fn: LossFn) -> Callable[[Any, Any], Tensor]:
+    from ..jit import jit
+
+    def picked_nll(logits: Tensor, y: Any) -> Tensor:  # cross_entropy, by indexing
+        return -logits.log_softmax(axis=1)[np.arange(len(y)), y].mean()
+    loss = picked_nll if loss_fn is cross_entropy else loss_fn
+    return jit(lambda xb, yb: loss(model(xb), yb))
+
+
 def _progress_bar(total: int, desc: str) -> Any:
     """A tqdm bar on stderr (stdout stays clean for the results)."""
     from tqdm import tqdm
     return tqdm(total=total, desc=desc, unit="step", leave=True, dynamic_ncols=True)
 
 
-__all__ = ["History", "fit", "evaluate", "predict"]
+__all__ = ["History", "fit", "evaluate", "predict", "evaluating"]

@@ -78,8 +78,10 @@ def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
                 if p.requires_grad:
                     out.requires_grad = True
                     break
-            else:
-                record = False  # no input needs a gradient: a constant
+            else:  # no input needs a gradient: a constant (a tracer, jit's, still sees it)
+                if record is not True and hasattr(record, "constant"):
+                    record.constant(out, op, inputs, ctx)
+                record = False
     if record:
         out._fn = op
         if n == 2 and ctx is None:  # a binary op: its inputs in the two slots (see Node)
