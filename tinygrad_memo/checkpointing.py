@@ -139,7 +139,7 @@ class _Saved:
             grads = [found[x] if x in found else x._zero_grad_like(create_graph) for x in wanted]
         if create_graph:
             for c, x in zip(copies, inputs):
-                c._fn, c._inputs, c._ctx = _identity, (x,), None
+                c._fn, c._x, c._y = _identity, (x,), None  # (engine.Node's layout)
                 if isinstance(c, Tensor):
                     c._keeps_grad = False
         return grads

@@ -37,11 +37,15 @@ class _Switches:
     """How many mode switches are active, in all threads together. While there are none,
     every thread is in the default mode (record, no anomaly checks), so `engine.apply`
     reads this plain counter instead of the thread-local state: callgrind counts 723
-    instructions for a thread-local read against 256 for this one, on every op.
+    instructions for a thread-local read against 256 for a class attribute, on every op;
+    a slot saves 200 more (``a + b`` of Values: 5,115 -> 4,918 per op).
     A thread counts its own switch before it changes its mode, so it always sees it."""
 
-    count = 0
-    lock = threading.Lock()
+    __slots__ = ("count", "lock")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
 
 
 switches = _Switches()

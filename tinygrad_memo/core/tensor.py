@@ -156,8 +156,9 @@ class Tensor(Node):
         self.grad: Any = None
         self.requires_grad = bool(requires_grad)
         self._keeps_grad = self.requires_grad  # leaves keep their gradient (PyTorch semantics)
-        self._fn, self._inputs, self._ctx, self._hooks = None, (), None, None
-        self.label = label
+        self._fn, self._x, self._y, self._hooks = None, (), None, None
+        if label is not None:
+            self.label = label
 
     # -- what it is ------------------------------------------------------------------------
     @property
@@ -746,8 +747,8 @@ class Tensor(Node):
 def _wrap(arr: np.ndarray) -> Tensor:
     """A constant leaf around ``arr`` (no checks, no copy): operands, casts, detached reads."""
     t = _new(Tensor)
-    t.data, t.grad, t.label, t.requires_grad, t._keeps_grad = arr, None, None, False, False
-    t._fn, t._inputs, t._ctx, t._hooks = None, (), None, None
+    t.data, t.grad, t.requires_grad, t._keeps_grad = arr, None, False, False
+    t._fn, t._x, t._y, t._hooks = None, (), None, None
     return t
 
 

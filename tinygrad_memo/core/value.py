@@ -20,8 +20,8 @@ def _lift(x: Any) -> "Value":
     """A Python number on the other side of an operator becomes a constant leaf."""
     if x.__class__ is float or x.__class__ is int:  # the common case, without ABC checks
         v = _new(Value)
-        v.data, v.grad, v.label, v._hooks = float(x), 0.0, None, None
-        v._fn, v._inputs, v._ctx = None, (), None
+        v.data, v.grad, v._hooks = float(x), 0.0, None
+        v._fn, v._x, v._y = None, (), None
         return v
     if isinstance(x, numbers.Real):
         return Value(x)
@@ -42,8 +42,9 @@ class Value(Node):
             raise TypeError(f"Value: data must be a real number, got {type(data).__name__}")
         self.data = float(data)
         self.grad: Any = 0.0
-        self._fn, self._inputs, self._ctx, self._hooks = None, (), None, None
-        self.label = label
+        self._fn, self._x, self._y, self._hooks = None, (), None, None
+        if label is not None:
+            self.label = label
 
     # -- binary operators ----------------------------------------------------------------
     def __add__(self, other: Any) -> "Value":

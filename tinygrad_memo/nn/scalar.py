@@ -36,7 +36,9 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x: Sequence[Any]) -> Value:
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        # micrograd's sum(wi * xi ...), the same nodes in the same order; map, not a generator:
+        # callgrind, the moons forward: 416M -> 401M instructions
+        act = sum(map(operator.mul, self.w, x), self.b)
         return act.relu() if self.nonlin else act
 
     forward = __call__
