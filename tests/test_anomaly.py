@@ -5,15 +5,12 @@ import math
 
 import numpy as np
 import pytest
+from conftest import t64
 
 from tinygrad_memo import Tensor, Value, detect_anomaly, grad
 from tinygrad_memo.core import anomaly
 from tinygrad_memo.core.anomaly import AnomalyError
 from tinygrad_memo.core.modes import grad_mode
-
-
-def t64(a, requires_grad=True):
-    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
 
 
 @pytest.fixture(autouse=True)

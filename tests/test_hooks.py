@@ -6,15 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from conftest import t64
 from hypothesis import given, settings
 
 from tinygrad_memo import Tensor, Value, grad, nn
 from tinygrad_memo.nn.utils import clip_grad_norm_
 from tinygrad_memo.testing import expressions
-
-
-def t64(a, requires_grad=True):
-    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
 
 
 # -- seeing gradients ---------------------------------------------------------------------

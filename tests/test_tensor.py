@@ -2,17 +2,12 @@
 dtype rules, broadcasting both ways, and the errors users see."""
 import numpy as np
 import pytest
+from conftest import BINARY, F64, MATMUL_SHAPES, t64
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_memo import Tensor, gradcheck
 from tinygrad_memo.testing import arrays, broadcastable_shapes, shapes, tensors
-
-F64 = np.float64
-
-
-def t64(a, requires_grad=True):
-    return Tensor(np.asarray(a, dtype=F64), requires_grad=requires_grad)
 
 
 # -- construction and dtypes ----------------------------------------------------------------
@@ -100,15 +95,6 @@ def test_grad_is_an_own_writable_array_per_tensor():
 
 # -- broadcasting binary ops ---------------------------------------------------------------
 
-BINARY = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a ** b,
-}
-
-
 @pytest.mark.parametrize("name", sorted(BINARY))
 @settings(deadline=None, max_examples=40)
 @given(data=st.data(), pair=broadcastable_shapes(2))
@@ -159,13 +145,6 @@ def test_unsupported_operands_raise_type_error_like_python():
 
 
 # -- matmul ------------------------------------------------------------------------------------
-
-MATMUL_SHAPES = [
-    ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)),
-    ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)),
-    ((1, 2, 3), (5, 3, 4)), ((4, 1, 2, 3), (5, 3, 2)), ((3,), (2, 3, 4)), ((2, 2, 3), (3,)),
-]
-
 
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
 def test_matmul_like_numpy_with_gradients(sa, sb):

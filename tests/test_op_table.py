@@ -1,0 +1,141 @@
+"""Every Op in core/ops.py, checked from one table: first and second derivatives against
+finite differences, through Value where the op has a ``scalar`` forward and through Tensor
+where it has an ``array`` one.
+
+The ops are found by walking the module, so a new Op without a row in CASES fails
+`test_every_op_has_a_case`. Each row is run on nodes and the result's graph must contain
+the op it is filed under: an Op field that no Value or Tensor method reaches fails too.
+Adding an op's test is one row: ``"name": [case(lambda x: x.name(), (2, 3))]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from conftest import BINARY, MATMUL_SHAPES, first_derivatives, t64
+
+from tinygrad_memo import Value, gradcheck
+from tinygrad_memo.core import ops
+from tinygrad_memo.core.engine import Node, Op, toposort
+
+OPS: dict[str, Op] = {name: op for name, op in vars(ops).items() if isinstance(op, Op)}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way to call an op: ``call(*nodes)``, the nodes drawn uniformly from [low, high]
+    (a Tensor input with its shape in ``shapes``, a Value input a scalar), at least 0.1 away
+    from each point in ``avoid`` (a kink, where finite differences would straddle two slopes)."""
+
+    call: Callable[..., Any]
+    shapes: tuple[tuple[int, ...], ...]
+    low: float = -2.0
+    high: float = 2.0
+    avoid: tuple[float, ...] = ()
+
+    def draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        x = rng.uniform(self.low, self.high, shape)
+        near = np.zeros(shape, dtype=bool)
+        for _ in range(100):
+            near = np.any([np.abs(x - a) < 0.1 for a in self.avoid], axis=0) if self.avoid else near
+            if not near.any():
+                return x
+            x[near] = rng.uniform(self.low, self.high, x.shape)[near]
+        raise AssertionError(f"no input in [{self.low}, {self.high}] away from {self.avoid}")
+
+    def inputs(self, kind: str) -> list[Node]:
+        rng = np.random.default_rng(0)
+        if kind == "Value":
+            return [Value(float(self.draw((), rng))) for _ in self.shapes]
+        return [t64(self.draw(s, rng)) for s in self.shapes]
+
+
+def case(call: Callable[..., Any], *shapes: tuple[int, ...], low: float = -2.0, high: float = 2.0,
+         avoid: tuple[float, ...] = ()) -> Case:
+    return Case(call, shapes, low, high, avoid)
+
+
+# op (its name in core/ops.py) -> the ways to call it; every Op needs at least one row
+CASES: dict[str, list[Case]] = {
+    "add": [case(BINARY["add"], (2, 3), (3,)), case(BINARY["add"], (2, 1), (1, 3))],
+    "sub": [case(BINARY["sub"], (2, 3), (2, 1)), case(lambda x: 1.0 - x, (3,))],
+    "mul": [case(BINARY["mul"], (2, 3), (3,)), case(lambda x: x * x, (2, 2))],
+    "div": [case(BINARY["div"], (2, 3), (3,), low=0.5), case(lambda x: 2.0 / x, (3,), low=0.5)],
+    "pow_": [case(BINARY["pow"], (2, 3), (3,), low=0.5), case(lambda x: 2.0 ** x, (3,))],
+    "pow_const": [case(lambda x: x ** 3 + x ** 0.5 - x ** -1.5 + x ** 0 * x, (2, 3), low=0.2),
+                  case(lambda x: x ** 2, (3,))],
+    "matmul": [case(lambda a, b: a @ b, sa, sb) for sa, sb in MATMUL_SHAPES],
+    "neg": [case(lambda x: -x, (2, 3))],
+    "exp": [case(lambda x: x.exp(), (2, 3))],
+    "log": [case(lambda x: x.log(), (2, 3), low=0.2, high=3.0)],
+    "tanh": [case(lambda x: x.tanh(), (2, 3))],
+    "relu": [case(lambda x: x.relu(), (2, 3), avoid=(0.0,))],
+    "sigmoid": [case(lambda x: x.sigmoid(), (2, 3), low=-4.0, high=4.0)],
+    "sqrt": [case(lambda x: x.sqrt(), (2, 3), low=0.2, high=3.0)],
+    "abs_": [case(lambda x: x.abs(), (2, 3), avoid=(0.0,))],
+    "sum_": [case(lambda x: x.sum(), (2, 3)), case(lambda x: x.sum(axis=1), (2, 3)),
+             case(lambda x: x.sum(axis=(0, 2), keepdims=True), (2, 3, 4)),
+             case(lambda x: x.sum(axis=-1), (3,))],
+    "mean": [case(lambda x: x.mean(), (2, 3)), case(lambda x: x.mean(axis=0), (2, 3)),
+             case(lambda x: x.mean(axis=(1, 2), keepdims=True), (2, 3, 4))],
+    "max_": [case(lambda x: x.max(), (2, 3)), case(lambda x: x.max(axis=0), (2, 3)),
+             case(lambda x: x.max(axis=(1,), keepdims=True), (2, 3, 4))],
+    "reshape": [case(lambda x: x.reshape(3, 2), (2, 3)), case(lambda x: x.reshape(-1), (2, 3)),
+                case(lambda x: x.reshape((4, 1, 6)), (2, 3, 4))],
+    "transpose": [case(lambda x: x.T, (2, 3)), case(lambda x: x.transpose(1, 0, 2), (2, 3, 4)),
+                  case(lambda x: x.transpose((2, 0, 1)), (2, 3, 4))],
+    "broadcast": [case(lambda x: x.broadcast_to((2, 3)), (1, 3)),
+                  case(lambda x: x.broadcast_to((4, 2, 3)), (3,))],
+    "getitem": [case(lambda x: x[1], (2, 3)), case(lambda x: x[:, ::2], (2, 3)),
+                case(lambda x: x[[0, 2, 0]], (3, 2)),  # a repeated index: the gradients add up
+                case(lambda x: x[np.array([True, False, True])], (3, 2)),
+                case(lambda x: x[1:, [0, 0]], (3, 2)), case(lambda x: x[..., 1], (2, 3, 4))],
+    # the adjoint of getitem: what getitem's vjp applies under create_graph
+    "scatter": [case(lambda x: x._scatter(np.array([0, 2, 0]), (4, 2), True), (3, 2)),
+                case(lambda x: x._scatter((slice(None), 1), (2, 3), False), (2,))],
+    "softmax": [case(lambda x: x.softmax(), (2, 3)), case(lambda x: x.softmax(axis=0), (2, 3)),
+                case(lambda x: x.softmax(axis=None), (2, 3)),
+                case(lambda x: x.softmax(axis=(0, 2)), (2, 3, 2))],
+    "log_softmax": [case(lambda x: x.log_softmax(), (2, 3)),
+                    case(lambda x: x.log_softmax(axis=0), (2, 3)),
+                    case(lambda x: x.log_softmax(axis=(0, 1)), (2, 3))],
+}
+
+KINDS = [(name, i, kind) for name, rows in CASES.items() for i in range(len(rows))
+         for kind, forward in (("Value", "scalar"), ("Tensor", "array"))
+         if name in OPS and getattr(OPS[name], forward) is not None]
+IDS = [f"{name}[{i}]-{kind}" for name, i, kind in KINDS]
+
+
+def test_every_op_has_a_case_and_every_case_an_op():
+    missing = sorted(set(OPS) - set(CASES))
+    assert not missing, f"Ops without a row in CASES (add one per op): {missing}"
+    unknown = sorted(set(CASES) - set(OPS))
+    assert not unknown, f"rows in CASES for names that are not Ops in core/ops.py: {unknown}"
+    assert all(CASES.values()), "an op's list of cases is empty"
+
+
+@pytest.mark.parametrize("name, i, kind", KINDS, ids=IDS)
+def test_first_derivatives(name, i, kind):
+    row, op = CASES[name][i], OPS[name]
+    xs = row.inputs(kind)
+    forward = "scalar" if kind == "Value" else "array"
+    try:
+        out = row.call(*xs)
+    except AttributeError as exc:  # e.g. a scalar forward but no Value method
+        pytest.fail(f"ops.{name} has a {forward} forward, but {kind} cannot run its case: {exc}")
+    used = {node._fn for node in toposort(out)}
+    assert op in used, f"ops.{name} has a {forward} forward, but calling {kind}s did not apply it"
+    assert gradcheck(row.call, xs)
+
+
+@pytest.mark.parametrize("name, i, kind", KINDS, ids=IDS)
+def test_second_derivatives(name, i, kind):
+    row = CASES[name][i]
+    xs = row.inputs(kind)
+    out = row.call(*xs)
+    rng = np.random.default_rng(2)
+    v = Value(float(rng.uniform(0.5, 1.5))) if kind == "Value" else t64(rng.uniform(0.5, 1.5, out.shape))
+    assert gradcheck(first_derivatives(row.call), [*xs, v])
