@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pytest
 
-from tinygrad_memo import Tensor, Value, grad
+from tinygrad_memo import Tensor, grad
 from tinygrad_memo.core.engine import Node
+from tinygrad_memo.viz import render
 
 F64 = np.float64
 
@@ -65,3 +67,13 @@ def first_derivatives(fn: Callable[..., Node]) -> Callable[..., Node]:
                 terms.append(g * float(rng.uniform(0.5, 1.5)))
         return total(terms)
     return vjp
+
+
+SVG = "{http://www.w3.org/2000/svg}"  # the namespace of every SVG element
+
+
+@pytest.fixture
+def no_system_dot(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide any system Graphviz: an empty PATH, so rendering must use the PyPI fallback."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
+    assert render.backend() == render.FALLBACK

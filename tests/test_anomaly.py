@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import t64
 
-from tinygrad_memo import Tensor, Value, detect_anomaly, grad
+from tinygrad_memo import Value, detect_anomaly, grad
 from tinygrad_memo.core import anomaly
 from tinygrad_memo.core.anomaly import AnomalyError
 from tinygrad_memo.core.modes import grad_mode

@@ -15,19 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SVG
 
 from tinygrad_memo import Tensor, Value, viz
 from tinygrad_memo.app import cli
 from tinygrad_memo.app import graph as graph_cmd
 from tinygrad_memo.viz import render
 
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(autouse=True)
-def no_system_dot(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
-    assert render.backend() == render.FALLBACK
+pytestmark = pytest.mark.usefixtures("no_system_dot")
 
 
 def texts(svg: str | bytes) -> list[str]:
