@@ -95,7 +95,7 @@ def test_the_mode_is_restored_after_an_error_and_works_as_a_decorator():
     with pytest.raises(ZeroDivisionError):
         with detect_anomaly():
             assert grad_mode.anomaly
-            1 / 0
+            1 / 0  # noqa: B018 (the error is the point)
     assert grad_mode.anomaly is None
 
     @detect_anomaly()

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from conftest import t64
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from tinygrad_memo import Tensor, Value, grad, gradcheck, no_grad
 from tinygrad_memo.core.engine import backprop, toposort

@@ -124,7 +124,7 @@ def test_a_hook_dies_with_its_node():
 def test_a_hook_that_refers_to_its_own_tensor_does_not_keep_the_graph_alive():
     x = t64([1.0, 2.0])
     y = x * 3
-    y.register_hook(lambda g: g * y.data)   # the hook holds y: a cycle, freed by the collector
+    y.register_hook(lambda g: g * y.data)  # noqa: F821 (the hook holds y: a cycle, freed by the collector)
     alive = weakref.ref(y)
     del y
     gc.collect()

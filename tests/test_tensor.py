@@ -371,8 +371,8 @@ def test_softmax_over_all_axes_or_a_tuple_of_axes():
         e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
         np.testing.assert_allclose(p.data, e / e.sum(axis=axis, keepdims=True))
         np.testing.assert_allclose(np.exp(x.log_softmax(axis=axis).data), p.data)
-        assert gradcheck(lambda t: t.softmax(axis=axis) * w, [x])
-        assert gradcheck(lambda t: t.log_softmax(axis=axis) * w, [x])
+        assert gradcheck(lambda t, axis=axis: t.softmax(axis=axis) * w, [x])
+        assert gradcheck(lambda t, axis=axis: t.log_softmax(axis=axis) * w, [x])
 
 
 def test_softmax_is_numerically_stable():

@@ -78,7 +78,8 @@ def test_pipe_save_and_view(tmp_path):
 
 def test_repr_is_one_line_saying_what_and_how_to_view():
     r = repr(viz.to_dot(graph_cmd.neuron()))
-    assert "\n" not in r and re.fullmatch(r"<GradientGraph: 17 nodes, 14 edges; .*\.draw\('graph\.svg'\).*>", r)
+    assert "\n" not in r
+    assert re.fullmatch(r"<GradientGraph: 17 nodes, 14 edges; .*\.draw\('graph\.svg'\).*>", r)
 
 
 # -- the command's files -------------------------------------------------------------------------

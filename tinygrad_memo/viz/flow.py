@@ -30,7 +30,7 @@ import sys
 from collections import Counter
 from html import escape as _html_escape
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Callable, Iterable
 
 import graphviz
 import numpy as np
@@ -47,7 +47,7 @@ SUPPORTED_FORMATS: tuple[str, ...] = ("svg", "png", "pdf", "dot")
 #: The full view's default limit: past a few hundred boxes a picture is no longer readable.
 DEFAULT_MAX_NODES = 250
 RANKDIRS = ("LR", "TB", "RL", "BT")
-GroupBy = Union[None, str, Callable[[Node], Optional[str]]]
+GroupBy = None | str | Callable[[Node], str | None]
 
 # -- colours: one sequential scale for |gradient|, two alarms, four kinds of node -----------
 _SCALE = ("#9ecae1", "#4292c6", "#2166ac", "#08306b")   # small -> large |gradient|
