@@ -9,7 +9,7 @@ per edge of the graph.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
@@ -40,7 +40,10 @@ class Op:
         return f"Op({self.name})"
 
 
-def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
+N = TypeVar("N", bound="Node")  # Value or Tensor: apply returns a node of its inputs' type
+
+
+def apply(op: Op, inputs: tuple[N, ...], ctx: Any = None) -> N:
     """Run ``op`` on ``inputs``: its forward on their raw data, then the result node.
 
     The one place where any op's forward runs, for both node types. A Value (the first
@@ -54,7 +57,7 @@ def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
     """
     node_type = inputs[0].__class__
     floats = node_type.holds_floats
-    forward = op.scalar if floats else op.array
+    forward: Any = op.scalar if floats else op.array  # (None only if no method applies op here)
     n = len(inputs)
     if n == 2:
         x, y = inputs
@@ -64,7 +67,7 @@ def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
     else:
         datas = [x.data for x in inputs]
         data = forward(*datas) if ctx is None else forward(*datas, ctx)
-    out = _new(node_type)
+    out: Any = _new(node_type)  # (filled in field by field below: Value's or Tensor's)
     out.label = out._hooks = None
     record = grad_mode.record if switches.count else True  # or False, or anomaly's checker
     if floats:  # a Value: a float, gradient 0.0 from the start, every input needs a gradient

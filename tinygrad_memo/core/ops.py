@@ -18,6 +18,9 @@ import numpy as np
 
 from .engine import Node, Op
 
+# (A helper that takes a node calls a method Value or Tensor defines and Node does not:
+# those lines carry "type: ignore[attr-defined]"; ops cannot import the node types.)
+
 # -- helpers the vjps share ------------------------------------------------------------
 
 
@@ -57,12 +60,12 @@ def cast_like(g: Any, x: Any) -> Any:
 
 
 def exp_of(x: Any) -> Any:
-    return x.exp() if isinstance(x, Node) else np.exp(x)
+    return x.exp() if isinstance(x, Node) else np.exp(x)  # type: ignore[attr-defined]
 
 
 def log_of(x: Any) -> Any:
     if isinstance(x, Node):
-        return x.log()
+        return x.log()  # type: ignore[attr-defined]
     return _log(x) if x.__class__ is float else np.log(x)
 
 
@@ -83,7 +86,7 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     stride 0 (np.broadcast_to spends ~5 us in Python-level checks, more than a small sum).
     """
     if isinstance(x, Node):
-        return x.broadcast_to(shape)
+        return x.broadcast_to(shape)  # type: ignore[attr-defined]
     x = np.asarray(x)
     if x.ndim != len(shape) or not x.flags.c_contiguous:
         return np.broadcast_to(x, shape)
@@ -283,7 +286,7 @@ def scatter_array(g: np.ndarray, index: Any, shape: tuple[int, ...], repeats: bo
 def scatter_grad(g: Any, index: Any, shape: tuple[int, ...], repeats: bool) -> Any:
     """The gradient of ``x[index]``: ``g`` put back at ``index`` in zeros of x's shape."""
     if isinstance(g, Node):
-        return g._scatter(index, shape, repeats)
+        return g._scatter(index, shape, repeats)  # type: ignore[attr-defined]
     return scatter_array(g, index, shape, repeats)
 
 

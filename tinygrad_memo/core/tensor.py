@@ -43,11 +43,11 @@ def _normalize_axis(axis: Axis, ndim: int, what: str) -> tuple[int, ...] | None:
         return None
     if axis.__class__ is int and -ndim <= axis < ndim:  # the common case, quickly
         return (axis % ndim,)
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, numbers.Integral)) else tuple(axis)
     n = max(ndim, 1)
-    out = []
+    out: list[int] = []
     for a in axes:
-        if not isinstance(a, numbers.Integral) or not -n <= a < n:
+        if not isinstance(a, numbers.Integral) or not -n <= int(a) < n:
             raise ValueError(f"{what}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % n)
     if len(set(out)) != len(out):
@@ -249,7 +249,7 @@ class Tensor(Node):
             axes = tuple(axes[0])
         n = self.ndim
         axes = tuple(reversed(range(n))) if not axes else axes
-        if not all(isinstance(a, numbers.Integral) and -n <= a < n for a in axes) \
+        if not all(isinstance(a, numbers.Integral) and -n <= int(a) < n for a in axes) \
                 or sorted(int(a) % n for a in axes) != list(range(n)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{self.ndim} axes of a tensor of shape {self.shape}")
