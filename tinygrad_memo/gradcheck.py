@@ -35,7 +35,7 @@ def _check_inputs(inputs: Sequence[Any]) -> list[Node]:
 
 def _weights(out: Node) -> Any:
     """Fixed pseudo-random weights for the output elements (1.0 for a scalar output)."""
-    if isinstance(out, Value) or out.size == 1:
+    if not isinstance(out, Tensor) or out.size == 1:  # a Value, or one element
         return None
     return np.random.default_rng(0).uniform(0.5, 1.5, out.shape).astype(out.dtype)
 

@@ -14,7 +14,7 @@ import random
 from typing import Any, Sequence
 
 from ..core.value import Value
-from .module import Module
+from .module import Module, Parameter
 
 Seed = int | random.Random | None
 
@@ -40,8 +40,8 @@ class Neuron(Module):
 
     forward = __call__
 
-    def parameters(self) -> list[Value]:
-        return self.w + [self.b]
+    def parameters(self) -> list[Parameter]:
+        return [*self.w, self.b]
 
     def config(self) -> dict[str, Any]:
         return {"nin": len(self.w), "nonlin": self.nonlin}
@@ -63,7 +63,7 @@ class Layer(Module):
 
     forward = __call__
 
-    def parameters(self) -> list[Value]:
+    def parameters(self) -> list[Parameter]:
         return [p for n in self.neurons for p in n.parameters()]
 
     def config(self) -> dict[str, Any]:
@@ -85,13 +85,14 @@ class MLP(Module):
         self.named_parameters()  # label every Value by its name for graph pictures
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        out: Any = x
         for layer in self.layers:
-            x = layer(x)
-        return x
+            out = layer(out)
+        return out
 
     forward = __call__
 
-    def parameters(self) -> list[Value]:
+    def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def config(self) -> dict[str, Any]:

@@ -94,6 +94,8 @@ class GradientGraph(graphviz.Digraph):
     The default format is SVG.
     """
 
+    directory: str  # (graphviz's; render may set it)
+
     def __repr__(self) -> str:
         attrs = ("\tnode ", "\tedge ", "\tgraph ")
         lines = [line for line in self.body if not line.startswith(attrs)]
@@ -575,6 +577,7 @@ def _font(text: str, size: int | None = None, color: str | None = None, bold: bo
 
 
 def _op_text(node: Node) -> str:
+    assert node._fn is not None  # (called for op nodes only)
     name = node._fn.name
     if name == "pow" and isinstance(node._ctx, (int, float)):
         return f"^{fmt(node._ctx)}"
@@ -780,7 +783,7 @@ def _collapsed(graph: GradientGraph, flow: _Flow, key: Callable[[Node], str | No
     members: dict[str, list[Node]] = {g: [] for g in names}
     for n in flow.nodes:
         members[group[n]].append(n)
-    between: dict[tuple[str, str], list[float]] = {}
+    between: dict[tuple[str, str], list[float | None]] = {}
     for node in flow.nodes:
         for k, p in enumerate(node._inputs):
             a, b = group[p], group[node]
