@@ -6,12 +6,15 @@ import math
 
 import numpy as np
 import pytest
-from conftest import t64
 from hypothesis import given, settings
 
 from tinygrad_memo import Tensor, Value, grad, nn
 from tinygrad_memo.nn.utils import clip_grad_norm_
 from tinygrad_memo.testing import expressions
+
+
+def t64(a, requires_grad=True):
+    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
 
 
 # -- seeing gradients ---------------------------------------------------------------------
@@ -124,7 +127,7 @@ def test_a_hook_dies_with_its_node():
 def test_a_hook_that_refers_to_its_own_tensor_does_not_keep_the_graph_alive():
     x = t64([1.0, 2.0])
     y = x * 3
-    y.register_hook(lambda g: g * y.data)  # noqa: F821 (the hook holds y: a cycle, freed by the collector)
+    y.register_hook(lambda g, y=y: g * y.data)   # the hook holds y: a cycle the collector frees
     alive = weakref.ref(y)
     del y
     gc.collect()

@@ -52,7 +52,7 @@ def test_fib_naive_refuses_large_n_unless_asked(monkeypatch):
     with pytest.raises(ValueError, match=r"fib_naive\(31\) would make 4,356,617 calls; n above "
                                          r"FIB_NAIVE_MAX=30 needs allow_slow=True"):
         fib_naive(31)
-    monkeypatch.setattr(memo, "FIB_NAIVE_MAX", 5)
+    monkeypatch.setattr(memo.fibonacci, "FIB_NAIVE_MAX", 5)
     with pytest.raises(ValueError, match="allow_slow=True"):
         fib_naive(6)
     assert fib_naive(6, allow_slow=True) == (8, 25)

@@ -115,8 +115,8 @@ def test_zero_and_nonfinite_gradients_are_marked():
     texts = svg_texts(svg)
     assert "grad 0" in texts and "grad inf" in texts
     strokes = {(p.get("stroke"), p.get("stroke-dasharray")) for p in edge_paths(svg)}
-    assert any(color == viz.flow._NONFINITE for color, _ in strokes)
-    assert any(color == viz.flow._ZERO and dash for color, dash in strokes)
+    assert any(color == viz.style._NONFINITE for color, _ in strokes)
+    assert any(color == viz.style._ZERO and dash for color, dash in strokes)
 
 
 def test_nan_gradient_in_a_tensor_is_counted():
@@ -206,7 +206,7 @@ def test_any_label_renders_to_valid_dot_and_svg(a, b, title):
         texts = svg_texts(svg)                     # the SVG is well-formed XML
         assert any(tx.startswith("grad") for tx in texts)
     plain = a.split("\n")[0]                       # the first line of x's label, shown as is
-    if plain and len(a) < viz.flow._MAX_LABEL and plain.isascii() and plain.isprintable() \
+    if plain and len(a) < viz.style._MAX_LABEL and plain.isascii() and plain.isprintable() \
             and plain.strip() == plain and "  " not in plain:
         assert plain in texts
 

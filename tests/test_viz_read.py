@@ -143,7 +143,7 @@ def test_the_default_scale_spreads_the_parameters_gradients():
     params = {f"v{i}" for i, n in enumerate(flow.nodes) if n._fn is None and n.requires_grad}
     strokes = edge_strokes(viz.to_dot(root).svg())
     colours = {c for title, c in strokes.items() if title.split("->")[0] in params}
-    assert viz.flow._SCALE[0] in colours and viz.flow._SCALE[-1] in colours   # palest to darkest
+    assert viz.style._SCALE[0] in colours and viz.style._SCALE[-1] in colours   # palest to darkest
     assert len(colours) == len(params)
     legend = texts(viz.to_dot(root, group_by="layer").svg())   # per layer: the same rule
     assert any(t.startswith(">= ") for t in legend)

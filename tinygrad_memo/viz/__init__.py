@@ -19,10 +19,14 @@ Gradients are computed here, from ``root``, with the engine's own memo loop
 (intermediate Tensors included) and drawing never touches any ``.grad``.
 Rendering goes through `tinygrad_memo.viz.render`: system ``dot`` when installed, otherwise a
 renderer from PyPI, so SVG export and Jupyter display work on a machine without Graphviz.
+
+Modules: `picture` (to_dot, draw, GradientGraph: the Graphviz picture and its rendering),
+`flow` (what is drawn: nodes, gradients, labels), `layers` (the collapsed view), `style`
+(colours, scale, fonts), `render` (DOT to SVG/PNG without a system Graphviz), `animate`.
 """
-from .flow import (DEFAULT_MAX_NODES, SUPPORTED_FORMATS, GradientGraph, GraphTooLargeError,
-                   draw, layer_of, to_dot)
-from .flow import fmt as fmt, size_of as size_of  # the number formats the pictures use
+from .flow import DEFAULT_MAX_NODES, GraphTooLargeError, layer_of
+from .picture import SUPPORTED_FORMATS, GradientGraph, draw, to_dot
+from .style import fmt as fmt, size_of as size_of  # the number formats the pictures use
 from .animate import animate
 
 __all__ = ["to_dot", "draw", "animate", "GradientGraph", "GraphTooLargeError", "layer_of",

@@ -49,7 +49,7 @@ class _Recorder:
 
 
 def _text(g: Any) -> str:
-    from .flow import fmt, size_of
+    from .style import fmt, size_of
     if isinstance(g, Node):
         g = g.data
     if isinstance(g, np.ndarray) and g.size != 1:
@@ -76,7 +76,8 @@ def animate(root: Node, path: str | os.PathLike, *, rankdir: str = "LR",
     is unwatchable). The graph is kept (backprop here runs with ``retain_graph=True``) and
     no ``.grad`` is touched.
     """
-    from .flow import _check_writable, _Flow, _requires_grad, to_dot
+    from .flow import _Flow, _requires_grad
+    from .picture import _check_writable, to_dot
     if not isinstance(root, Node):
         raise TypeError(f"animate: root is {type(root).__name__}, expected a Value or Tensor")
     if getattr(root, "size", 1) != 1:
