@@ -20,8 +20,7 @@ import pytest
 from conftest import BINARY, MATMUL_SHAPES, first_derivatives, t64
 
 from tinygrad_memo import Value, gradcheck
-from tinygrad_memo.core import ops
-from tinygrad_memo.core import engine
+from tinygrad_memo.core import engine, ops
 from tinygrad_memo.core.engine import Node, Op
 
 OPS: dict[str, Op] = {name: op for name, op in vars(ops).items() if isinstance(op, Op)}
@@ -43,12 +42,13 @@ class Case:
 
     def draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         x = rng.uniform(self.low, self.high, shape)
-        near = np.zeros(shape, dtype=bool)
         for _ in range(100):
-            near = np.any([np.abs(x - a) < 0.1 for a in self.avoid], axis=0) if self.avoid else near
+            near = np.zeros(shape, dtype=bool)
+            for a in self.avoid:
+                near |= np.abs(x - a) < 0.1
             if not near.any():
                 return x
-            x[near] = rng.uniform(self.low, self.high, x.shape)[near]
+            x = np.where(near, rng.uniform(self.low, self.high, shape), x)
         raise AssertionError(f"no input in [{self.low}, {self.high}] away from {self.avoid}")
 
     def inputs(self, kind: str) -> list[Node]:
