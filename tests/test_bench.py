@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tinygrad_memo.app import bench, cli
-from tinygrad_memo.app.bench import chain, harness, memory, mlp, per_op, report, tensor, workloads
+from tinygrad_memo.app.bench import (chain, harness, memory, mlp, per_op, report, tensor, traced,
+                                     workloads)
 
 
 def test_bench_is_a_subcommand_and_rejects_unknown_workloads(capsys):
@@ -22,8 +23,8 @@ def test_help_lists_every_registered_workload(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["bench", "--help"])
     assert exit_.value.code == 0
-    assert "scalar, chain, mlp, ops, memory" in " ".join(capsys.readouterr().out.split())
-    assert list(bench.WORKLOADS) == ["scalar", "chain", "mlp", "ops", "memory"]
+    assert "scalar, chain, mlp, ops, memory, jit" in " ".join(capsys.readouterr().out.split())
+    assert list(bench.WORKLOADS) == ["scalar", "chain", "mlp", "ops", "memory", "jit"]
 
 
 def test_deep_chain_worker_gets_the_closed_form_gradient():
@@ -40,7 +41,8 @@ def test_a_worker_job_runs_in_its_own_process():
 
 
 def test_every_job_a_workload_starts_is_registered():
-    assert set(harness.WORKERS) == {"moons", "nodes", "chain", "tensor", "memory"}
+    assert set(harness.WORKERS) == {"moons", "nodes", "chain", "tensor", "memory", "jit_moons",
+                                    "jit_tensor"}
     assert harness.WORKERS["tensor"] is tensor.worker_tensor
 
 
@@ -106,3 +108,25 @@ def test_json_that_cannot_be_written_exits_2_before_the_run(tmp_path, capsys, mo
     err = capsys.readouterr().err
     assert err == (f"tinygrad-memo bench: error: --json {tmp_path / 'taken.json'}: "
                    "is a folder, expected a file name\n")
+
+
+def test_traced_mlp_step_follows_the_preallocated_numpy_step():
+    """The jit workload's two sides train the same model: the same loss, step after step."""
+    floor, _ = traced.mlp_cases(16, harness.FLOOR)
+    jitted, trace_s = traced.mlp_cases(16, traced.JIT)  # has taken two steps already
+    losses = [floor() for _ in range(4)]
+    assert [jitted(), jitted()] == pytest.approx(losses[2:], rel=1e-5)
+    assert trace_s > 0
+
+
+def test_traced_chain_runs_and_reports_its_trace_time():
+    step, trace_s = traced.chain_case(traced.JIT)
+    step()
+    assert trace_s > 0 and traced.chain_case(harness.FLOOR)[1] is None
+
+
+def test_jit_tensor_worker_times_both_sides_in_turn():
+    out = traced.worker_tensor(sample_s=0.001, samples=1)
+    keys = {f"{w}|{fw}" for w in ("mlp@16", "mlp@256", "chain") for fw in (harness.FLOOR, traced.JIT)}
+    assert set(out) == keys | {f"trace:{k}" for k in keys}
+    assert out[f"trace:chain|{traced.JIT}"] > 0 and out[f"trace:chain|{harness.FLOOR}"] is None

@@ -191,3 +191,25 @@ def test_out_where_files_cannot_be_written_exits_2_before_training(tmp_path, cap
     assert rc == 2
     assert err == (f"tinygrad-memo demo: error: --out {tmp_path}: cannot write "
                    f"{tmp_path / 'model.npz'}: Is a directory\n")
+
+
+def test_jit_trains_to_the_same_accuracy(tmp_path, capsys):
+    """--jit traces the step and replays it: the same losses to float rounding, the same
+    accuracy."""
+    runs = [demo(capsys, "--quiet", "--epochs", "3", "--out", str(tmp_path / f"o{i}"), *flag)
+            for i, flag in enumerate([(), ("--jit",)])]
+    assert [rc for rc, _, _ in runs] == [0, 0]
+    (_, plain, _), (_, traced, _) = runs
+    assert percent(traced, "test") == percent(plain, "test") > 80
+    assert percent(traced, "train") == percent(plain, "train")
+
+
+def test_fit_with_jit_matches_fit_without():
+    X, y = data.make_moons(100, seed=0)
+    losses = []
+    for flag in (False, True):
+        model = nn.MLP(2, [8, 2], seed=0)
+        hist = fit(model, X, y, optim.SGD(model.parameters(), lr=0.1), epochs=3, batch_size=32,
+                   progress=False, jit=flag)
+        losses.append(hist.step_loss)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)

@@ -8,11 +8,12 @@ from .core.tensor import Tensor
 from .core.value import Value
 from .checkpointing import checkpoint
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .jit import jit
 from . import memo, nn, optim
 
 __all__ = ["Value", "Tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
            "gradcheck", "numerical_grad", "GradcheckError", "testing", "detect_anomaly",
-           "AnomalyError", "GraphFreedError", "checkpoint", "memo", "nn", "optim", "viz"]
+           "AnomalyError", "GraphFreedError", "checkpoint", "jit", "memo", "nn", "optim", "viz"]
 __version__ = "0.1.0"
 
 _ON_FIRST_USE = ("testing", "viz")  # they pull in Hypothesis and graphviz: only when asked

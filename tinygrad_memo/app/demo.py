@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder for the model and pictures (default: ./tinygrad_memo_out)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar, print only the final results")
+    parser.add_argument("--jit", action="store_true",
+                        help="trace the training step once and replay it (tinygrad_memo.jit)")
 
 
 def _settings(args: argparse.Namespace) -> tuple[Setup, Path]:
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
     history = fit(model, X_train, y_train, optimizer, setup.epochs, setup.batch_size,
                   seed=args.seed, progress=not args.quiet, validation=(X_test, y_test),
-                  desc=f"training on {args.dataset}")
+                  desc=f"training on {args.dataset}", jit=args.jit)
     train_loss, train_acc = evaluate(model, X_train, y_train)
     test_loss, test_acc = evaluate(model, X_test, y_test)
     seconds = time.perf_counter() - start

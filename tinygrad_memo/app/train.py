@@ -49,11 +49,15 @@ def evaluate(model: Module, X: Any, y: Any, loss_fn: LossFn = cross_entropy) -> 
 
 def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_size: int,
         loss_fn: LossFn = cross_entropy, seed: int | None = 0, progress: bool = True,
-        validation: tuple[Any, Any] | None = None, desc: str = "training") -> History:
+        validation: tuple[Any, Any] | None = None, desc: str = "training",
+        jit: bool = False) -> History:
     """Train ``model`` on ``(X, y)`` with mini-batches, reshuffled each epoch (seeded).
 
     With ``progress`` a tqdm bar counts the steps and shows the live (smoothed) loss.
     With ``validation=(X_test, y_test)`` the held-out loss is recorded after every epoch.
+    With ``jit`` the step (forward, loss, backward) is traced once per batch shape and
+    replayed (`tinygrad_memo.jit`); cross_entropy is then taken by indexing, which a trace
+    follows, rather than through its NumPy one-hot targets, which a trace would freeze.
     """
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
@@ -63,13 +67,17 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
     steps = epochs * -(-len(X) // batch_size)
     bar = _progress_bar(steps, desc) if progress else None
     history, smooth = History(), None
+    step = _traced_step(model, loss_fn) if jit else None
     try:
         for _ in range(epochs):
             total = 0.0
             for xb, yb in datasets.batches(X, y, batch_size, seed=int(rng.integers(2**31))):
                 optimizer.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                loss.backward()
+                if step is None:
+                    loss = loss_fn(model(xb), yb)
+                    loss.backward()
+                else:
+                    loss = step(xb, yb)
                 optimizer.step()
                 value = loss.item()
                 history.step_loss.append(value)
@@ -85,6 +93,15 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
         if bar is not None:
             bar.close()
     return history
+
+
+def _traced_step(model: Module, loss_fn: LossFn) -> Callable[[Any, Any], Tensor]:
+    from ..jit import jit
+
+    def picked_nll(logits: Tensor, y: Any) -> Tensor:  # cross_entropy, by indexing
+        return -logits.log_softmax(axis=1)[np.arange(len(y)), y].mean()
+    loss = picked_nll if loss_fn is cross_entropy else loss_fn
+    return jit(lambda xb, yb: loss(model(xb), yb))
 
 
 def _progress_bar(total: int, desc: str) -> Any:

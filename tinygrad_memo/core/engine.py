@@ -80,8 +80,10 @@ def apply(op: Op, inputs: tuple[N, ...], ctx: Any = None) -> N:
                 if p.requires_grad:
                     out.requires_grad = True
                     break
-            else:
-                record = False  # no input needs a gradient: a constant
+            else:  # no input needs a gradient: a constant (a tracer, jit's, still sees it)
+                if record is not True and hasattr(record, "constant"):
+                    record.constant(out, op, inputs, ctx)
+                record = False
     if record:
         out._fn, out._inputs, out._ctx = op, inputs, ctx
         if record is not True:  # detect_anomaly(): remember where the node was made

@@ -61,6 +61,9 @@ class ModeSwitch:
         raise NotImplementedError
 
     def __enter__(self) -> "ModeSwitch":
+        refuse = getattr(grad_mode.anomaly, "refuse", None)  # jit's tracer refuses mode changes
+        if refuse is not None:
+            refuse(self)
         with switches.lock:
             switches.count += 1
         mode = grad_mode

@@ -14,6 +14,7 @@ from .harness import Bench
 from .memory import bench_memory
 from .scalar import bench_scalar
 from .tensor import bench_tensor
+from .traced import bench_jit
 
 WORKLOADS: dict[str, Bench] = {
     "scalar": bench_scalar,     # tables: scalar, nodes
@@ -21,4 +22,5 @@ WORKLOADS: dict[str, Bench] = {
     "mlp": bench_tensor,        # mlp and ops share their processes: see bench_tensor
     "ops": bench_tensor,        # tables: ops, broadcast
     "memory": bench_memory,
+    "jit": bench_jit,           # traced steps (tinygrad_memo.jit) against their references
 }
