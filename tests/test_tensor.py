@@ -12,8 +12,10 @@ from tinygrad_memo.testing import arrays, broadcastable_shapes, shapes, tensors
 
 # -- construction and dtypes ----------------------------------------------------------------
 
-def test_lists_and_numbers_become_float32_arrays_keep_their_float_dtype():
-    assert Tensor([1, 2, 3]).dtype == np.float32
+def test_lists_and_numbers_take_pytorchs_dtypes_arrays_keep_theirs():
+    assert Tensor([1, 2, 3]).dtype == np.int64 and Tensor(3).dtype == np.int64
+    assert Tensor([1, 2.5]).dtype == np.float32 and Tensor([True, False]).dtype == np.bool_
+    assert Tensor(np.float64(2.0)).dtype == F64  # a NumPy scalar keeps its dtype
     assert Tensor(2.5).dtype == np.float32 and Tensor(2.5).shape == ()
     assert Tensor(np.zeros(3, dtype=F64)).dtype == F64
     assert Tensor(np.zeros(3, dtype=np.float16)).dtype == np.float16
@@ -32,10 +34,12 @@ def test_array_protocol_and_accessors():
 
 
 def test_bad_data_is_refused_clearly():
-    with pytest.raises(TypeError, match="cannot make a float array from list"):
+    with pytest.raises(TypeError, match="cannot make an array from list"):
         Tensor([[1, 2], [3]])
-    with pytest.raises(TypeError, match="cannot make a float array from str"):
+    with pytest.raises(TypeError, match="dtype <U3 is not supported"):
         Tensor("abc")
+    with pytest.raises(TypeError, match="dtype object is not supported"):
+        Tensor(2 ** 70)
     with pytest.raises(TypeError, match="dtype complex128 is not supported"):
         Tensor(np.array([1j]))
 

@@ -2,15 +2,23 @@
 
 Why: examples and tests need data that is tiny, deterministic and available
 offline. The 2-D generators are seeded with ``np.random.default_rng(seed)``,
-and the one real dataset (8x8 digits) ships inside the package as a
-compressed, pickle-free ``.npz``.
+and the two real datasets ship inside the package, compressed: the 8x8 digits
+as a pickle-free ``.npz``, the names as gzipped text.
 
-Every loader returns ``(X, y)`` with ``X`` float32 of shape ``(n, features)``
-and ``y`` int64 class labels.
+Every classification loader returns ``(X, y)`` with ``X`` float32 of shape
+``(n, features)`` and ``y`` int64 class labels. `load_names` returns a list of
+names; `name_windows` turns them into ``(X, y)`` for a character model.
+
+The names (``datasets/names.txt.gz``, 32,033 first names) are the data set of
+Andrej Karpathy's makemore (github.com/karpathy/makemore, MIT licence,
+Copyright (c) 2022 Andrej Karpathy), the standard next step after micrograd in
+his "Neural Networks: Zero to Hero" course. The licence text is in
+``datasets/LICENSE-names``, the provenance in ``datasets/README.md``.
 """
 
 from __future__ import annotations
 
+import gzip
 import numbers
 import zipfile
 import zlib
@@ -24,6 +32,9 @@ __all__ = [
     "batches",
     "load",
     "load_digits",
+    "load_names",
+    "name_windows",
+    "NAMES_ALPHABET",
     "make_circles",
     "make_moons",
     "make_spirals",
@@ -33,6 +44,10 @@ __all__ = [
 DATASETS = ("digits", "moons", "circles", "spirals")
 
 _DIGITS_FILE = "digits.npz"
+_NAMES_FILE = "names.txt.gz"
+
+#: makemore's characters: "." (index 0) marks the start and the end of a name, then a-z.
+NAMES_ALPHABET = ".abcdefghijklmnopqrstuvwxyz"
 
 
 # --- argument checks -------------------------------------------------------
@@ -138,11 +153,19 @@ def make_spirals(n: int = 100, classes: int = 3, noise: float = 0.2,
 
 # --- the embedded 8x8 digits -----------------------------------------------
 
-def _digits_resource() -> Any:
-    """Locate digits.npz through importlib.resources so an installed wheel
+def _resource(filename: str) -> Any:
+    """Locate a bundled file through importlib.resources so an installed wheel
     (or zip import) works, not just a source checkout."""
     package = __package__ or "tinygrad_memo"
-    return resources.files(package) / "datasets" / _DIGITS_FILE
+    return resources.files(package) / "datasets" / filename
+
+
+def _digits_resource() -> Any:
+    return _resource(_DIGITS_FILE)
+
+
+def _names_resource() -> Any:
+    return _resource(_NAMES_FILE)
 
 
 def load_digits(normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +197,54 @@ def load_digits(normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
     if normalize:
         X /= 16.0
     return X, labels.astype(np.int64)
+
+
+# --- the embedded names ------------------------------------------------------
+
+def load_names() -> list[str]:
+    """makemore's 32,033 first names (lower case a-z), in the file's order.
+
+    Attribution and licence: this module's docstring and
+    ``tinygrad_memo/datasets/LICENSE-names``.
+    """
+    resource = _names_resource()
+    try:
+        with resource.open("rb") as fh:
+            text = gzip.decompress(fh.read()).decode("ascii")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"names dataset file is missing: {resource} (it should ship with "
+            f"the package)") from None
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+        raise ValueError(f"names dataset file is corrupt: {resource} ({exc})") from exc
+    return text.split()
+
+
+def name_windows(words: list[str], context: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Every (``context`` characters -> next character) pair in ``words``, as indices
+    into `NAMES_ALPHABET`: ``X`` int64 of shape ``(n, context)``, ``y`` int64 ``(n,)``.
+
+    Each name starts after ``context`` dots and ends with one dot, so "emma" gives
+    ``...->e, ..e->m, .em->m, emm->a, mma->.`` (makemore's MLP data set).
+    """
+    context = _check_int("context", context, 1)
+    if isinstance(words, str):
+        raise TypeError("name_windows: expected a list of names, got one string")
+    index = {c: i for i, c in enumerate(NAMES_ALPHABET)}
+    X: list[list[int]] = []
+    y: list[int] = []
+    for w, word in enumerate(words):
+        bad = [c for c in str(word) if c not in index or c == "."]
+        if bad or not isinstance(word, str):
+            raise ValueError(f"name_windows: name {w} ({word!r}) has the character "
+                             f"{bad[0] if bad else word!r}; names are lower case a-z")
+        window = [0] * context
+        for c in word + ".":
+            X.append(window)
+            y.append(index[c])
+            window = window[1:] + [index[c]]
+    return (np.array(X, dtype=np.int64).reshape(len(y), context),
+            np.array(y, dtype=np.int64))
 
 
 # --- splitting and batching ------------------------------------------------

@@ -6,6 +6,8 @@ progress bar, prints the final train/test loss and accuracy (the last line is
 curve, the decision boundary (2-D datasets), the gradient-flow graph of one training step
 (``graph.svg`` per layer, ``graph_full.svg`` per value), backprop of a neuron replayed step
 by step (``backprop.html``) and a memoization report (``memo.txt``).
+``--dataset names`` trains makemore's character-level language model instead
+(`tinygrad_memo.app.names`).
 """
 from __future__ import annotations
 
@@ -27,8 +29,6 @@ from .setups import DEFAULT_DATASET, SETUPS, Setup
 from .train import History, evaluate, fit
 
 HELP = "train an MLP on an embedded dataset (digits by default): accuracy, model, pictures"
-
-
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +77,9 @@ def _settings(args: argparse.Namespace) -> tuple[Setup, Path]:
 
 def run(args: argparse.Namespace) -> int:
     setup, out = _settings(args)
+    if args.dataset == "names":
+        from . import names
+        return names.run(args, setup, out)
     say = (lambda *a: None) if args.quiet else print
     start = time.perf_counter()
 

@@ -22,6 +22,8 @@ SETUPS: dict[str, Setup] = {
     "moons": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
     "circles": Setup(n=200, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
     "spirals": Setup(n=300, hidden=(32, 32), epochs=200, lr=1e-2, batch_size=32),
+    # makemore's MLP language model on 32,033 names (tinygrad_memo.app.names), not an MLP
+    "names": Setup(n=None, hidden=(200,), epochs=5, lr=1e-2, batch_size=256),
 }
 DEFAULT_DATASET = "digits"
 

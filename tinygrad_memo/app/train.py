@@ -6,8 +6,9 @@ the demo and the examples share (a progress bar with the live loss, a loss histo
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -30,10 +31,24 @@ class History:
     test_loss: list[float] = field(default_factory=list)
 
 
+@contextmanager
+def evaluating(model: Module) -> Iterator[Module]:
+    """``model.eval()`` and no graph inside the block (no dropout; BatchNorm uses and keeps
+    its running statistics); afterwards every sub-module gets its own mode back."""
+    modes = [(m, m.training) for _, m in model.named_modules()]
+    model.eval()
+    try:
+        with no_grad():
+            yield model
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
 def predict(model: Module, X: Any, batch_size: int = 1024) -> np.ndarray:
-    """The model's outputs for ``X`` as an array, computed without recording a graph."""
+    """The model's outputs for ``X`` as an array, computed under `evaluating`."""
     X = np.asarray(X)
-    with no_grad():
+    with evaluating(model):
         parts = [np.asarray(model(X[i:i + batch_size]).data) for i in range(0, len(X), batch_size)]
     return np.concatenate(parts) if parts else np.zeros((0,))
 
@@ -50,11 +65,12 @@ def evaluate(model: Module, X: Any, y: Any, loss_fn: LossFn = cross_entropy) -> 
 def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_size: int,
         loss_fn: LossFn = cross_entropy, seed: int | None = 0, progress: bool = True,
         validation: tuple[Any, Any] | None = None, desc: str = "training",
-        jit: bool = False) -> History:
+        jit: bool = False, scheduler: Any = None) -> History:
     """Train ``model`` on ``(X, y)`` with mini-batches, reshuffled each epoch (seeded).
 
     With ``progress`` a tqdm bar counts the steps and shows the live (smoothed) loss.
     With ``validation=(X_test, y_test)`` the held-out loss is recorded after every epoch.
+    A ``scheduler`` (`tinygrad_memo.optim.lr_scheduler`) is stepped after every batch.
     With ``jit`` the step (forward, loss, backward) is traced once per batch shape and
     replayed (`tinygrad_memo.jit`); cross_entropy is then taken by indexing, which a trace
     follows, rather than through its NumPy one-hot targets, which a trace would freeze.
@@ -79,6 +95,8 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
                 else:
                     loss = step(xb, yb)
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 value = loss.item()
                 history.step_loss.append(value)
                 total += value * len(xb)
@@ -110,4 +128,4 @@ def _progress_bar(total: int, desc: str) -> Any:
     return tqdm(total=total, desc=desc, unit="step", leave=True, dynamic_ncols=True)
 
 
-__all__ = ["History", "fit", "evaluate", "predict"]
+__all__ = ["History", "fit", "evaluate", "predict", "evaluating"]

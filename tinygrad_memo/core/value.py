@@ -131,7 +131,7 @@ class Value(Node):
         fn = self._fn
         if fn is None:
             return ""
-        return f"**{self._ctx:g}" if fn is ops.pow_const else fn.symbol
+        return f"**{self._ctx}" if fn is ops.pow_const else fn.symbol  # micrograd's f'**{other}'
 
     # -- engine hooks and conveniences -----------------------------------------------------
     def _seed(self, grad: Any, create_graph: bool) -> Any:

@@ -26,13 +26,7 @@ def mse_loss(pred: Tensor, target: Any) -> Tensor:
     Why so strict: predictions of shape (N, 1) against targets of shape (N,) would broadcast
     to (N, N) and give a wrong loss without any error.
     """
-    if not isinstance(pred, Tensor):
-        raise TypeError(f"mse_loss: pred must be a Tensor, got {type(pred).__name__}")
-    t = _target_array(target, "mse_loss")
-    if t.shape != pred.shape:
-        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {t.shape}; "
-                         "they must match (reshape one of them)")
-    diff = pred - t.astype(pred.dtype, copy=False)
+    diff = pred - _same_shape(pred, target, "mse_loss", "pred")
     return (diff * diff).mean()
 
 
@@ -42,31 +36,45 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     ``logits`` has shape (N, C), ``targets`` N integers in [0, C). Computed through
     ``log_softmax`` (never log of softmax), so large logits do not overflow.
     """
-    if not isinstance(logits, Tensor):
-        raise TypeError(f"cross_entropy: logits must be a Tensor, got {type(logits).__name__}")
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, classes), got {logits.shape}")
-    n, classes = logits.shape
-    if n == 0:
-        raise ValueError("cross_entropy: logits have no rows (an empty batch)")
-    t = _target_array(targets, "cross_entropy")
-    if t.dtype.kind == "f":
-        if not np.all(np.isfinite(t)) or not np.all(t == np.round(t)):
-            raise TypeError("cross_entropy: targets must be integer class labels, "
-                            f"got non-integer floats of dtype {t.dtype}")
-        t = t.astype(np.int64)
-    if t.shape != (n,):
-        raise ValueError(f"cross_entropy: expected {n} targets (one per row of logits), "
-                         f"got shape {t.shape}")
-    bad = np.flatnonzero((t < 0) | (t >= classes))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"cross_entropy: target {int(t[i])} at position {i} is outside "
-                         f"[0, {classes}) (logits have {classes} classes)")
+    t = _class_targets(logits, targets, "cross_entropy", "logits")
+    n = len(t)
     onehot = np.zeros(logits.shape, dtype=logits.dtype)
     onehot[np.arange(n), t] = -1.0 / n
     weights = Tensor(onehot, label="-onehot(targets)/N")  # picks -log p(target) / N per row
     return (logits.log_softmax(axis=1) * weights).sum()
+
+
+def nll_loss(log_probs: Tensor, targets: Any) -> Tensor:
+    """Mean of ``-log_probs[i, targets[i]]``: cross-entropy for inputs that are already
+    log-probabilities (``log_softmax`` outputs), shape (N, C), targets N integers in [0, C)."""
+    t = _class_targets(log_probs, targets, "nll_loss", "log_probs")
+    return -log_probs[np.arange(len(t)), t].mean()
+
+
+def _class_targets(scores: Any, targets: Any, who: str, what: str) -> np.ndarray:
+    """``targets`` as N int64 class labels for ``scores`` of shape (N, C), every problem named."""
+    if not isinstance(scores, Tensor):
+        raise TypeError(f"{who}: {what} must be a Tensor, got {type(scores).__name__}")
+    if scores.ndim != 2:
+        raise ValueError(f"{who}: {what} must have shape (N, classes), got {scores.shape}")
+    n, classes = scores.shape
+    if n == 0:
+        raise ValueError(f"{who}: {what} have no rows (an empty batch)")
+    t = _target_array(targets, who)
+    if t.dtype.kind == "f":
+        if not np.all(np.isfinite(t)) or not np.all(t == np.round(t)):
+            raise TypeError(f"{who}: targets must be integer class labels, "
+                            f"got non-integer floats of dtype {t.dtype}")
+        t = t.astype(np.int64)
+    if t.shape != (n,):
+        raise ValueError(f"{who}: expected {n} targets (one per row of {what}), "
+                         f"got shape {t.shape}")
+    bad = np.flatnonzero((t < 0) | (t >= classes))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{who}: target {int(t[i])} at position {i} is outside "
+                         f"[0, {classes}) ({what} have {classes} classes)")
+    return t
 
 
 def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor | Value:
@@ -100,4 +108,50 @@ def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor
     return sum(losses[1:], losses[0]) * (1.0 / len(losses))
 
 
-__all__ = ["mse_loss", "cross_entropy", "hinge_loss"]
+def _same_shape(pred: Any, target: Any, who: str, what: str = "input") -> np.ndarray:
+    """The target as an array of ``pred``'s shape and dtype, or an error naming both shapes
+    (a silent broadcast of (N, 1) against (N,) would give an (N, N) loss)."""
+    if not isinstance(pred, Tensor):
+        raise TypeError(f"{who}: {what} must be a Tensor, got {type(pred).__name__}")
+    t = _target_array(target, who)
+    if t.shape != pred.shape:
+        raise ValueError(f"{who}: {what} has shape {pred.shape} but target has shape "
+                         f"{t.shape}; they must match (reshape one of them)")
+    return t.astype(pred.dtype, copy=False)
+
+
+def l1_loss(pred: Tensor, target: Any) -> Tensor:
+    """Mean absolute difference; ``pred`` and ``target`` must have the same shape."""
+    return (pred - _same_shape(pred, target, "l1_loss")).abs().mean()
+
+
+def _clamped_log(p: Tensor) -> Tensor:
+    """``max(log(p), -100)``, PyTorch's clamp in binary_cross_entropy: p = 0 gives a finite
+    loss. Where the clamp bites the value is the constant -100 and the gradient 0."""
+    inside = (p.data > np.exp(-100.0)).astype(p.dtype)  # a constant mask, no gradient
+    return (p * inside + (1 - inside)).log() * inside - 100.0 * (1 - inside)
+
+
+def binary_cross_entropy(probs: Tensor, target: Any) -> Tensor:
+    """Mean of ``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p`` in [0, 1].
+
+    Each log is clamped at -100 as in PyTorch. For raw scores use
+    `binary_cross_entropy_with_logits`, which is exact where sigmoid rounds to 0 or 1.
+    """
+    t = _same_shape(probs, target, "binary_cross_entropy", "probs")
+    if probs.size and not (np.all(probs.data >= 0) and np.all(probs.data <= 1)):
+        raise ValueError("binary_cross_entropy: probs must be in [0, 1] (apply sigmoid to "
+                         "scores first, or use binary_cross_entropy_with_logits), got values "
+                         f"from {np.nanmin(probs.data)} to {np.nanmax(probs.data)}")
+    return -(_clamped_log(probs) * t + _clamped_log(1 - probs) * (1 - t)).mean()
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:
+    """`binary_cross_entropy` of ``sigmoid(logits)``, computed stably from the logits:
+    ``softplus(x) - x t`` never overflows, and its gradient is ``sigmoid(x) - t``."""
+    t = _same_shape(logits, target, "binary_cross_entropy_with_logits", "logits")
+    return (logits.softplus() - logits * t).mean()
+
+
+__all__ = ["mse_loss", "cross_entropy", "nll_loss", "hinge_loss", "l1_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits"]

@@ -32,6 +32,10 @@ class Module:
     a subclass also implements ``config()``: its constructor arguments as a JSON-able dict.
     """
 
+    # True while training (Dropout drops, BatchNorm1d uses and updates batch statistics);
+    # a class default, so subclasses need not call an __init__. Set by `train` and `eval`.
+    training: bool = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         register_class(cls)  # Module.load rebuilds only registered classes
@@ -65,6 +69,65 @@ class Module:
         """Every parameter once, in the order of `named_parameters`."""
         return [p for _, p in self.named_parameters()]
 
+    def num_parameters(self) -> int:
+        """How many numbers training adjusts: the sizes of all parameters (a Value counts 1)."""
+        return sum(1 if isinstance(p, Value) else p.size for p in self.parameters())
+
+    def named_modules(self) -> list[tuple[str, "Module"]]:
+        """``(name, module)`` for this module (name ``""``) and every sub-module, each once,
+        found by the same walk as the parameters."""
+        pairs: list[tuple[str, Module]] = []
+        seen: set[int] = set()
+        for name, m in _walk(self, "", modules=True):
+            if id(m) not in seen:
+                seen.add(id(m))
+                pairs.append((name, m))
+        return pairs
+
+    def train(self, mode: bool = True) -> "Module":
+        """Put this module and every sub-module in training mode (``mode=False``: evaluation).
+
+        Only some layers care: `Dropout` is the identity in evaluation, `BatchNorm1d` then
+        normalises with its running statistics instead of the batch's. Returns the module.
+        """
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: mode must be True or False, got {mode!r}")
+        for _, m in self.named_modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode, the same as ``train(False)``; returns the module."""
+        return self.train(False)
+
+    # -- buffers: state that is saved but not trained (BatchNorm's running statistics) ------
+    def register_buffer(self, name: str, value: Any) -> Tensor:
+        """Keep ``value`` (an array or a Tensor without grad) as ``self.<name>``, saved in
+        `state_dict` and model files but never given to an optimizer. Returns the Tensor."""
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise ValueError(f"register_buffer: name must be a public identifier, got {name!r}")
+        if isinstance(value, Tensor) and value.requires_grad:
+            raise ValueError(f"register_buffer: {name} requires grad, so it is a parameter; "
+                             "assign it as an attribute instead")
+        tensor = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, tensor)
+        return tensor
+
+    def named_buffers(self) -> list[tuple[str, Tensor]]:
+        """``(name, buffer)`` pairs of this module and its sub-modules (``bn.running_mean``)."""
+        pairs: list[tuple[str, Tensor]] = []
+        for prefix, m in self.named_modules():
+            for name in m.__dict__.get("_buffer_names", ()):
+                pairs.append((f"{prefix}.{name}" if prefix else name, getattr(m, name)))
+        return pairs
+
+    def buffers(self) -> list[Tensor]:
+        """Every buffer, in the order of `named_buffers`."""
+        return [b for _, b in self.named_buffers()]
+
     def zero_grad(self) -> None:
         """Forget accumulated gradients: a Value's grad becomes 0.0, a Tensor's None."""
         for p in self.parameters():
@@ -74,14 +137,20 @@ class Module:
         """The constructor arguments that rebuild this module (JSON types); None if unknown."""
         return None
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Module":
+        """The module `config` describes: ``cls(**config)`` (containers rebuild their parts)."""
+        return cls(**config)
+
     # -- state: names -> arrays --------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's numbers, by name (a Value becomes a 0-d float64 array)."""
+        """A copy of every parameter's and buffer's numbers, by name (a Value becomes a 0-d
+        float64 array)."""
         return {name: np.array(p.data, dtype=np.float64 if isinstance(p, Value) else None)
-                for name, p in self.named_parameters()}
+                for name, p in [*self.named_parameters(), *self.named_buffers()]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Copy ``state`` into the parameters; names and shapes must match exactly.
+        """Copy ``state`` into the parameters and buffers; names and shapes must match exactly.
 
         Everything is checked before anything is copied, so on any mismatch the model is
         left unchanged and the ValueError lists the missing, extra and wrongly shaped arrays.
@@ -89,7 +158,7 @@ class Module:
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict: expected a dict of name -> array, "
                             f"got {type(state).__name__}")
-        params = dict(self.named_parameters())
+        params: dict[str, Parameter] = dict([*self.named_parameters(), *self.named_buffers()])
         missing = [n for n in params if n not in state]
         extra = [n for n in state if n not in params]
         arrays: dict[str, np.ndarray] = {}
@@ -147,19 +216,23 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
-def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Parameter]]:
+def _walk(obj: Any, prefix: str, modules: bool = False) -> Iterator[tuple[str, Any]]:
     """Depth-first over a module's public attributes, lists and sub-modules (no recursion
-    limit worth worrying about: depth is the nesting of the model, not of the graph)."""
-    if _is_parameter(obj):
+    limit worth worrying about: depth is the nesting of the model, not of the graph).
+
+    Yields the parameters, or with ``modules=True`` the modules (each before its contents)."""
+    if not modules and _is_parameter(obj):
         yield prefix.rstrip("."), obj
     elif isinstance(obj, Module):
+        if modules:
+            yield prefix.rstrip("."), obj
         for key, value in vars(obj).items():
             if not key.startswith("_"):
-                yield from _walk(value, f"{prefix}{key}.")
+                yield from _walk(value, f"{prefix}{key}.", modules)
     elif isinstance(obj, (list, tuple)):
         for i, value in enumerate(obj):
-            yield from _walk(value, f"{prefix}{i}.")
+            yield from _walk(value, f"{prefix}{i}.", modules)
     elif isinstance(obj, dict):
         for key, value in obj.items():
             if isinstance(key, str):
-                yield from _walk(value, f"{prefix}{key}.")
+                yield from _walk(value, f"{prefix}{key}.", modules)

@@ -144,7 +144,7 @@ def load_module(cls: type, path: Any) -> Any:
                              f"cannot be rebuilt; build it yourself and call "
                              "model.load_state_dict(nn.load_arrays(path))")
     try:
-        model: Any = klass(**config)
+        model: Any = klass.from_config(config)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: cannot rebuild {klass.__name__} from its config "
                              f"{config} ({exc})") from None

@@ -129,7 +129,7 @@ def _norm(sizes: list[float]) -> float:
 
 
 def _group_kind(flow: _Flow, name: str, nodes: list[Node]) -> str:
-    if flow.root in nodes:
+    if any(n is flow.root for n in nodes):  # (`in` would compare tensors elementwise)
         return "output"
     if name == _INPUTS:
         return "const"
@@ -141,7 +141,7 @@ def _group_label(flow: _Flow, name: str, nodes: list[Node]) -> str:
     leaves = [n for n in nodes if n._fn is None]
     params = [n for n in leaves if _requires_grad(n)]
     ops = Counter(n._fn.name for n in nodes if n._fn is not None)
-    has_root = flow.root in nodes
+    has_root = any(n is flow.root for n in nodes)
     kind = _group_kind(flow, name, nodes)
     fill, border = _KIND_STYLE[kind]
     rows = [_font(_safe(name, 60) if name else "(no name)", 13, bold=True)]

@@ -1,4 +1,5 @@
-"""Optimizers: `SGD` and `Adam` with PyTorch's exact update rules.
+"""Optimizers: `SGD`, `Adam` and `AdamW` with PyTorch's exact update rules; learning-rate
+schedules in `lr_scheduler`.
 
 Both work on `Value` parameters (float data and grad) and `Tensor` parameters (array data,
 grad None or an array). The rules are written with plain arithmetic that floats and arrays
@@ -11,8 +12,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .core.tensor import Tensor
-from .core.value import Value
+from ..core.tensor import Tensor
+from ..core.value import Value
+from . import lr_scheduler
 
 Params = Iterable[Value | Tensor]
 
@@ -91,23 +93,30 @@ class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and L2 weight decay (PyTorch's rule):
 
     ``g = grad + weight_decay * p``; ``buf = g`` on the first step, then
-    ``buf = momentum * buf + g``; ``p -= lr * buf`` (``p -= lr * g`` without momentum).
+    ``buf = momentum * buf + (1 - dampening) * g``; ``p -= lr * buf``, or with ``nesterov``
+    ``p -= lr * (g + momentum * buf)`` (``p -= lr * g`` without momentum).
     """
 
     def __init__(self, params: Params, lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
+                 weight_decay: float = 0.0, dampening: float = 0.0,
+                 nesterov: bool = False) -> None:
         super().__init__(params, lr)
         self.momentum = _check_number("SGD", "momentum", momentum)
         self.weight_decay = _check_number("SGD", "weight_decay", weight_decay)
+        self.dampening = _check_number("SGD", "dampening", dampening)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError("SGD: nesterov momentum requires a momentum and zero dampening, "
+                             f"got momentum={momentum!r}, dampening={dampening!r}")
 
     def _step_one(self, p: Value | Tensor, g: Any, state: dict[str, Any]) -> None:
         if self.weight_decay:
             g = g + self.weight_decay * p.data
         if self.momentum:
             buf = state.get("momentum_buffer")
-            buf = g if buf is None else self.momentum * buf + g
+            buf = g if buf is None else self.momentum * buf + (1 - self.dampening) * g
             state["momentum_buffer"] = buf
-            g = buf
+            g = g + self.momentum * buf if self.nesterov else buf
         _update(p, self.lr * g)
 
 
@@ -131,9 +140,13 @@ class Adam(Optimizer):
         self.weight_decay = _check_number("Adam", "weight_decay", weight_decay)
 
     def _step_one(self, p: Value | Tensor, g: Any, state: dict[str, Any]) -> None:
-        b1, b2 = self.betas
         if self.weight_decay:
             g = g + self.weight_decay * p.data
+        self._adam_update(p, g, state)
+
+    def _adam_update(self, p: Value | Tensor, g: Any, state: dict[str, Any]) -> None:
+        """The Adam step proper: moments, bias corrections, the update of ``p``."""
+        b1, b2 = self.betas
         t = state["step"] = state.get("step", 0) + 1
         m = state["exp_avg"] = b1 * state.get("exp_avg", 0.0) + (1 - b1) * g
         v = state["exp_avg_sq"] = b2 * state.get("exp_avg_sq", 0.0) + (1 - b2) * (g * g)
@@ -141,4 +154,22 @@ class Adam(Optimizer):
         _update(p, (self.lr / (1 - b1 ** t)) * m / denom)
 
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as PyTorch computes it:
+
+    first ``p -= lr * weight_decay * p`` (the decay does not pass through the moments, so it
+    shrinks every weight at the same rate), then the Adam step with the plain gradient.
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _step_one(self, p: Value | Tensor, g: Any, state: dict[str, Any]) -> None:
+        if self.weight_decay:
+            _update(p, (self.lr * self.weight_decay) * p.data)
+        self._adam_update(p, g, state)
+
+
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
