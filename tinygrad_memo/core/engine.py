@@ -30,6 +30,8 @@ class Op:
     """
 
     __slots__ = ("name", "symbol", "scalar", "array", "vjps")
+    scalar: Any  # a callable, or None if Value never runs the op
+    array: Any   # a callable, or None if Tensor never runs it
 
     def __init__(self, name: str, vjps: tuple[Callable, ...], scalar: Callable | None = None,
                  array: Callable | None = None, symbol: str | None = None) -> None:

@@ -18,9 +18,6 @@ import numpy as np
 
 from .engine import Node, Op
 
-# (A helper that takes a node calls a method Value or Tensor defines and Node does not:
-# those lines carry "type: ignore[attr-defined]"; ops cannot import the node types.)
-
 # -- helpers the vjps share ------------------------------------------------------------
 
 
@@ -63,12 +60,12 @@ def cast_like(g: Any, x: Any) -> Any:
 
 
 def exp_of(x: Any) -> Any:
-    return x.exp() if isinstance(x, Node) else np.exp(x)  # type: ignore[attr-defined]
+    return x.exp() if isinstance(x, Node) else np.exp(x)
 
 
 def log_of(x: Any) -> Any:
     if isinstance(x, Node):
-        return x.log()  # type: ignore[attr-defined]
+        return x.log()
     return _log(x) if x.__class__ is float else np.log(x)
 
 
@@ -95,7 +92,7 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     stride 0 (np.broadcast_to spends ~5 us in Python-level checks, more than a small sum).
     """
     if isinstance(x, Node):
-        return x.broadcast_to(shape)  # type: ignore[attr-defined]
+        return x.broadcast_to(shape)
     x = np.asarray(x)
     if x.ndim != len(shape) or not x.flags.c_contiguous:
         return np.broadcast_to(x, shape)
@@ -295,7 +292,7 @@ def scatter_array(g: np.ndarray, index: Any, shape: tuple[int, ...], repeats: bo
 def scatter_grad(g: Any, index: Any, shape: tuple[int, ...], repeats: bool) -> Any:
     """The gradient of ``x[index]``: ``g`` put back at ``index`` in zeros of x's shape."""
     if isinstance(g, Node):
-        return g._scatter(index, shape, repeats)  # type: ignore[attr-defined]
+        return g._scatter(index, shape, repeats)
     return scatter_array(g, index, shape, repeats)
 
 
@@ -367,7 +364,8 @@ class PerInput:
     __slots__ = ("vjp", "made")
 
     def __init__(self, vjp: Any) -> None:
-        self.vjp, self.made = vjp, []
+        self.vjp = vjp
+        self.made: list[Any] = []
 
     def __getitem__(self, i: int) -> Any:
         while len(self.made) <= i:
@@ -400,7 +398,7 @@ reciprocal = Op("reciprocal", array=np.reciprocal, vjps=(
 
 # math.erf elementwise: NumPy has no erf and the core imports NumPy alone; exact to the last
 # bit, at about 0.1 us per element
-_erf = np.frompyfunc(math.erf, 1, 1)
+_erf: Any = np.frompyfunc(math.erf, 1, 1)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 erf = Op("erf", array=lambda x: _erf(x).astype(x.dtype), vjps=(

@@ -597,7 +597,8 @@ class Tensor(Node):
         (a,) = _all_axes(axis, max(self.ndim, 1), "split") if self.ndim else (None,)
         if a is None:
             raise ValueError("split: a 0-d tensor has no axis to split")
-        n, sizes = self.shape[a], split_size_or_sections
+        n = self.shape[a]
+        sizes: Any = split_size_or_sections
         if isinstance(sizes, numbers.Integral):
             if sizes <= 0:
                 raise ValueError(f"split: split_size must be positive, got {sizes}")
@@ -715,7 +716,7 @@ def _sizes(sizes: tuple, what: str) -> tuple[int, ...]:
 
 def _permutation(axes: tuple, shape: tuple[int, ...], what: str) -> tuple[int, ...]:
     n = len(shape)
-    if not all(isinstance(a, numbers.Integral) and -n <= a < n for a in axes) \
+    if not all(isinstance(a, numbers.Integral) and -n <= int(a) < n for a in axes) \
             or sorted(int(a) % n for a in axes) != list(range(n)):
         raise ValueError(f"{what}: axes {axes} are not a permutation of the "
                          f"{n} axes of a tensor of shape {shape}")
