@@ -64,7 +64,7 @@ def checkpoint(fn: Callable[..., Node], *args: Any) -> Node:
 def _leaf_copy(data: Any) -> Node:
     """A new leaf holding ``data`` (an array is shared, not copied) that requires grad."""
     if isinstance(data, np.ndarray):
-        return Tensor(data, requires_grad=True)
+        return Tensor.from_numpy(data, requires_grad=True)
     return Value(data)
 
 

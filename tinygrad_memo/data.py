@@ -63,6 +63,8 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
 
 def _check_noise(noise: float) -> float:
     """Noise is a standard deviation, so it cannot be negative (or NaN)."""
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise ValueError(f"noise must be a number, got {noise!r}")
     if not noise >= 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
     return float(noise)
@@ -249,6 +251,19 @@ def name_windows(words: list[str], context: int = 3) -> tuple[np.ndarray, np.nda
 
 # --- splitting and batching ------------------------------------------------
 
+def _arrays(X: Any, y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """X and y as arrays with at least one axis, or a ValueError naming ``who``."""
+    try:
+        X, y = np.asarray(X), np.asarray(y)
+    except (TypeError, ValueError) as exc:  # ragged lists
+        raise ValueError(f"{who}: X and y must be arrays ({exc})") from None
+    for name, arr in (("X", X), ("y", y)):
+        if arr.ndim == 0 or arr.dtype.kind not in "fiub":
+            raise ValueError(f"{who}: {name} must be an array of numbers with one row per "
+                             f"sample, got {arr.dtype} of shape {arr.shape}")
+    return X, y
+
+
 def _check_same_length(X: np.ndarray, y: np.ndarray) -> int:
     if len(X) != len(y):
         raise ValueError(
@@ -265,7 +280,7 @@ def train_test_split(
     Why: a fixed, reproducible held-out set to measure generalisation.
     Returns ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = _arrays(X, y, "train_test_split")
     n = _check_same_length(X, y)
     if not 0 < test_fraction < 1:
         raise ValueError(
@@ -289,7 +304,7 @@ def batches(
     The last batch may be smaller. Arguments are checked now, not at the
     first ``next()``, so mistakes surface where the call is written.
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = _arrays(X, y, "batches")
     n = _check_same_length(X, y)
     batch_size = _check_int("batch_size", batch_size, 1)
     order = np.random.default_rng(seed).permutation(n) if shuffle else None
@@ -319,6 +334,8 @@ def load(name: str, n: int | None = None, seed: int | None = 0,
     """
     generators: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
         "moons": make_moons, "circles": make_circles, "spirals": make_spirals}
+    if not isinstance(name, str):
+        raise ValueError(f"unknown dataset {name!r}; valid names are {', '.join(DATASETS)}")
     if name in generators:
         if n is not None:
             kwargs["n"] = n

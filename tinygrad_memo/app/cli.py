@@ -79,16 +79,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 0
+    """Run one subcommand. Ctrl-C and an output that cannot be written (a full disk, a
+    closed pipe) end it with one line on stderr, not a traceback: status 130 and 1."""
+    who = "tinygrad-memo"
     try:
-        return int(args._run(args) or 0)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "_run", None):
+            parser.print_help()
+            return 0
+        who = f"tinygrad-memo {args.command}"
+        status = int(args._run(args) or 0)
+        sys.stdout.flush()  # here, so a write error is reported like any other
+        return status
     except UsageError as exc:
-        print(f"tinygrad-memo {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{who}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        _silence_stdout()
+        print(f"{who}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        _silence_stdout()
+        where = f" ({exc.filename})" if exc.filename else " (writing the output)"
+        print(f"{who}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered there cannot be written either,
+    and Python would print a second error while flushing it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout replaced (e.g. by a test's capture)
+        pass
 
 
 if __name__ == "__main__":

@@ -252,6 +252,9 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
             g = run_hooks(node, g)
         if observer is not None:
             observer.final(node, g)
+        if (keep and node in keep) or (accumulate and node._keeps_grad):
+            if g.__class__ is not float and np.shape(g) != np.shape(node.data):
+                raise _wrong_shape(node, g)  # a broken vjp: never a silently wrong .grad
         if keep and node in keep:
             found[node] = g
         if accumulate and node._keeps_grad:
@@ -295,6 +298,13 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     if stats is not None:
         stats.update(nodes=n_nodes, evaluations=evaluations)
     return found
+
+
+def _wrong_shape(node: Node, g: Any) -> RuntimeError:
+    """The error for a gradient whose shape is not its node's (a vjp or a hook went wrong)."""
+    made = node._fn.name if node._fn is not None else "a leaf"
+    return RuntimeError(f"backward: the gradient reaching a node of shape {np.shape(node.data)} "
+                        f"({made}) has shape {np.shape(g)}; a vjp returned the wrong shape")
 
 
 def _own(g: Any, node: Node, adopted: set[int]) -> Any:

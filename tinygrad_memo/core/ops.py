@@ -147,14 +147,54 @@ def _div(x: float, y: float) -> float:
 def _pow(x: float, c: float) -> float:
     try:
         return math.pow(x, c)
-    except OverflowError:
-        return math.inf
-    except ValueError:  # 0 ** negative, or a negative base with a fractional exponent
-        return math.inf if x == 0 else math.nan
+    except (OverflowError, ValueError):  # too large; 0 ** negative; negative ** fraction
+        whole = float(c).is_integer()
+        if x < 0 and not whole:
+            return math.nan
+        odd = whole and int(c) % 2 == 1  # IEEE: an odd power keeps the base's sign
+        return math.copysign(math.inf, x) if odd else math.inf
 
 
 def _sigmoid(x: float) -> float:
-    return 0.5 * (math.tanh(0.5 * x) + 1.0)
+    """1 / (1 + e^-x), written so neither branch overflows and small results keep their
+    digits (0.5 * (tanh(x / 2) + 1) rounds sigmoid(-20) to 0 in float32)."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = _exp(x)  # NaN lands here too and stays NaN
+    return e / (1.0 + e)
+
+
+def _sigmoid_array(x: np.ndarray) -> np.ndarray:
+    """The same on arrays: e = exp(-|x|) is at most 1, then one branch per sign."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _relu_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
+    """g where x > 0 or x is NaN, else 0 (PyTorch's threshold_backward): selected, not
+    multiplied by a 0/1 mask, so an infinite g in a dead unit gives 0, not NaN."""
+    xd = raw(x)
+    if not isinstance(xd, np.ndarray):  # a Value's number
+        return g * 0 if xd <= 0 else g
+    live = ~(xd <= 0)
+    if isinstance(g, Node):
+        return g * live
+    return np.where(live, g, np.zeros((), g.dtype))
+
+
+def _abs_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
+    """g * sign(x), with sign(NaN) = 0 as in PyTorch."""
+    return g * np.nan_to_num(np.sign(raw(x)), nan=0.0)
+
+
+def _at_zero(local: Any, g: Any, zero: Any) -> Any:
+    """``local`` with 0 where ``zero`` holds: the point where pow's derivative formula is
+    0 * inf but the derivative (PyTorch's too) is 0. Node gradients are left as they are."""
+    if isinstance(g, Node):
+        return local
+    if not hasattr(local, "dtype"):  # a Value's gradient: a Python number
+        return 0.0 if zero else local
+    return np.where(zero, np.zeros((), local.dtype), local)
 
 
 # -- elementwise binary ops (broadcasting) ---------------------------------------------
@@ -176,8 +216,9 @@ div = Op("div", symbol="/", scalar=_div, array=np.divide, vjps=(
     lambda g, out, ctx, x, y: unbroadcast(divide(-g * out, y), y)))
 
 pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(g * y * power(x, y - 1), x),
-    lambda g, out, ctx, x, y: unbroadcast(g * out * log_of(x), y)))
+    lambda g, out, ctx, x, y: unbroadcast(_at_zero(g * y * power(x, y - 1), g, raw(y) == 0), x),
+    lambda g, out, ctx, x, y: unbroadcast(
+        _at_zero(g * out * log_of(x), g, (raw(x) == 0) & (raw(y) >= 0)), y)))
 
 # x ** c for a constant number c (kept in ctx, so no node is made for it); x ** 0 is the
 # constant 1, so its derivative is 0 everywhere (0 * x ** -1 would be nan at x = 0)
@@ -222,17 +263,16 @@ log = Op("log", scalar=_log, array=np.log, vjps=(
 tanh = Op("tanh", scalar=math.tanh, array=np.tanh, vjps=(
     lambda g, out, ctx, x: g * (1 - out * out),))
 
-relu = Op("relu", symbol="ReLU", scalar=lambda x: x if x > 0 else 0.0, array=lambda x: np.maximum(x, 0),
-          vjps=(lambda g, out, ctx, x: g * (raw(x) > 0),))
+relu = Op("relu", symbol="ReLU", scalar=lambda x: 0.0 if x <= 0 else x,  # NaN stays NaN
+          array=lambda x: np.maximum(x, 0), vjps=(_relu_vjp,))
 
-sigmoid = Op("sigmoid", scalar=_sigmoid, array=lambda x: 0.5 * (np.tanh(0.5 * x) + 1), vjps=(
+sigmoid = Op("sigmoid", scalar=_sigmoid, array=_sigmoid_array, vjps=(
     lambda g, out, ctx, x: g * out * (1 - out),))
 
-sqrt = Op("sqrt", array=np.sqrt, vjps=(
-    lambda g, out, ctx, x: divide(g * 0.5, out),))
+sqrt = Op("sqrt", array=np.sqrt, vjps=(  # g / (2 sqrt x): a tiny g is not halved to 0 first
+    lambda g, out, ctx, x: divide(g, 2 * out),))
 
-abs_ = Op("abs", array=np.abs, vjps=(
-    lambda g, out, ctx, x: g * np.sign(raw(x)),))
+abs_ = Op("abs", array=np.abs, vjps=(_abs_vjp,))
 
 # -- reductions (ctx = (axis tuple or None, keepdims)) ----------------------------------
 
@@ -264,8 +304,15 @@ def _max_vjp(g: Any, out: Any, ctx: tuple, x: Any) -> Any:
     return g * (winners / winners.sum(axis=axis, keepdims=True))
 
 
-max_ = Op("max", array=lambda x, ctx: x.max(axis=ctx[0], keepdims=ctx[1]),
-          vjps=(_max_vjp,))
+def _max(x: np.ndarray, ctx: tuple) -> np.ndarray:
+    """x.max, but a size-0 tensor reduced over non-empty axes gives an empty result (as in
+    PyTorch; NumPy refuses any max of a size-0 array). Tensor.max refuses empty axes."""
+    if 0 in x.shape:
+        return np.empty(np.empty(x.shape, np.int8).sum(axis=ctx[0], keepdims=ctx[1]).shape, x.dtype)
+    return x.max(axis=ctx[0], keepdims=ctx[1])
+
+
+max_ = Op("max", array=_max, vjps=(_max_vjp,))
 
 # -- shape ops ---------------------------------------------------------------------------
 
@@ -308,11 +355,15 @@ scatter = Op("scatter", array=lambda x, ctx: scatter_array(x, *ctx), vjps=(
 
 
 def _softmax(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
+    if 0 in x.shape:  # nothing to normalise (NumPy's max would refuse)
+        return np.exp(x)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def _log_softmax(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
+    if 0 in x.shape:
+        return np.exp(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 

@@ -26,6 +26,8 @@ def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.asarray(data, dtype=dtype)
     else:
+        if data is None or _holds_none(data):  # NumPy would make None a NaN, silently
+            raise TypeError(f"{what}: data must be numbers, got None")
         try:
             arr = np.asarray(data, dtype=dtype)
         except (ValueError, TypeError, OverflowError) as exc:
@@ -36,6 +38,13 @@ def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{what}: dtype {arr.dtype} is not supported (use a float, int or bool array)")
     return arr
+
+
+def _holds_none(data: Any) -> bool:
+    """Whether a (nested) list or tuple has a None anywhere."""
+    if isinstance(data, (list, tuple)):
+        return any(x is None or _holds_none(x) for x in data)
+    return False
 
 
 def _normalize_axis(axis: Axis, ndim: int, what: str) -> tuple[int, ...] | None:
@@ -103,6 +112,8 @@ class Tensor(Node):
                  label: str | None = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
         arr = _as_array(data, dtype, "Tensor")
         if requires_grad and arr.dtype.kind != "f":
             arr = arr.astype(np.float32)  # a gradient needs a float dtype
@@ -135,6 +146,19 @@ class Tensor(Node):
             raise ValueError(f"item: only a one-element tensor can be read as a number, "
                              f"this one has shape {self.shape}")
         return self.data.item()
+
+    @classmethod
+    def from_numpy(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        """A Tensor that shares ``array``'s memory (as torch.from_numpy): changing one
+        changes the other, whatever ``Tensor(array)`` does."""
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
+        if array.dtype.kind not in "fiub" or (requires_grad and array.dtype.kind != "f"):
+            raise TypeError(f"from_numpy: dtype {array.dtype} is not supported"
+                            f"{' with requires_grad (use a float array)' if requires_grad else ''}")
+        t = cls(np.empty(0, array.dtype), requires_grad=requires_grad)
+        t.data = array
+        return t
 
     def __float__(self) -> float:
         return float(self.item())
@@ -179,7 +203,7 @@ class Tensor(Node):
                 return _wrap(np.asarray(x, dtype=np.float32))
             return Tensor(np.asarray(x, dtype=self.data.dtype if kind == "f" else None))
         if isinstance(x, (np.ndarray, np.generic)):
-            return Tensor(x)
+            return Tensor.from_numpy(np.asarray(x))  # a constant operand: read, never written
         return NotImplemented
 
     def _binary(self, other: Any, op: Op, reflected: bool = False) -> "Tensor":
@@ -245,8 +269,10 @@ class Tensor(Node):
     def max(self, axis: Axis = None, keepdims: bool = False) -> "Tensor":
         """The largest elements; ties share the gradient evenly (each gets g / count)."""
         axes = _normalize_axis(axis, self.ndim, "max")
-        if self.size == 0:
-            raise ValueError(f"max: the tensor of shape {self.shape} is empty")
+        reduced = range(self.ndim) if axes is None else axes
+        if self.size == 0 and (self.ndim == 0 or any(self.shape[a] == 0 for a in reduced)):
+            raise ValueError(f"max: an axis to reduce has size 0 (shape {self.shape}), so "
+                             "there is no maximum")
         return apply(ops.max_, (self,), (axes, keepdims))
 
     # -- shape ---------------------------------------------------------------------------------
@@ -305,7 +331,11 @@ class Tensor(Node):
                     f"grad=<array of shape {self.shape}> (the vector in the vector-Jacobian product)")
             g = np.ones_like(self.data)
         else:
-            g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            try:
+                g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"backward: grad must be an array of numbers of shape "
+                                f"{self.shape}, got {type(grad).__name__} ({exc})") from None
             if g.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {g.shape} but the tensor has shape "
                                  f"{self.shape}; they must match")
@@ -315,7 +345,7 @@ class Tensor(Node):
 
     def _zero_grad_like(self, create_graph: bool) -> Any:
         z = np.zeros_like(self.data)
-        return Tensor(z) if create_graph else z
+        return Tensor.from_numpy(z) if create_graph else z
 
     def retain_grad(self) -> "Tensor":
         """Keep this intermediate tensor's gradient in .grad after backward()."""
@@ -327,7 +357,7 @@ class Tensor(Node):
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (shares memory, like PyTorch's detach)."""
-        return Tensor(self.data)
+        return Tensor.from_numpy(self.data)
 
     # == the PyTorch surface (issue 13); each method checks its arguments, then applies ==
     # -- dtype casts -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Fibonacci three ways: naive recursion (2*F(n+1) - 1 calls), a memo (2n - 1 calls), a table."""
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -11,12 +12,29 @@ FIB_NAIVE_MAX = 30
 2,692,537 calls (about 0.4 s on CPython 3.11); every +1 multiplies that by about 1.618."""
 
 
+FIB_MAX = 1_000_000
+"""The largest n the Fibonacci functions take: fib_memo(FIB_MAX) holds a million big
+integers (gigabytes); a larger n would fill the memory instead of failing."""
+
+
+def big(n: int) -> str:
+    """``n`` with thousands separators, or as ``~1.61e+3010`` when it is too long to print
+    (a deep diamond has 2**depth paths; str() refuses ints over 4,300 digits)."""
+    if n.bit_length() < 13000:  # under ~3,900 digits: exact
+        return f"{n:,}"
+    exponent = math.log10(abs(n))
+    return f"{'-' if n < 0 else ''}~{10 ** (exponent % 1):.2f}e+{int(exponent)}"
+
+
 def _check_n(n: Any, who: str) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise ValueError(f"{who}: n must be a non-negative integer, got {n!r} "
                          f"({type(n).__name__})")
     if n < 0:
-        raise ValueError(f"{who}: n must be a non-negative integer, got {n}")
+        raise ValueError(f"{who}: n must be a non-negative integer, got {big(int(n))}")
+    if n > FIB_MAX:
+        raise ValueError(f"{who}: n = {big(int(n))} is above FIB_MAX = {FIB_MAX:,} (the "
+                         "numbers would not fit in memory)")
     return int(n)
 
 

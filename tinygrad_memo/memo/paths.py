@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 from ..core.engine import Node, backprop, check_inputs, toposort
 from ..core.tensor import Tensor
+from .fibonacci import big
 
 
 DEFAULT_MAX_PATHS = 100_000
@@ -21,8 +22,8 @@ class TooManyPathsError(ValueError):
     def __init__(self, paths: int, max_paths: int) -> None:
         self.paths, self.max_paths = paths, max_paths
         super().__init__(
-            f"path_grad: {paths:,} paths lead from the output to wrt, more than "
-            f"max_paths={max_paths:,}; pass a larger max_paths to enumerate them anyway, "
+            f"path_grad: {big(paths)} paths lead from the output to wrt, more than "
+            f"max_paths={big(max_paths)}; pass a larger max_paths to enumerate them anyway, "
             f"or use backward(), which evaluates one local derivative per edge")
 
 

@@ -80,6 +80,24 @@ class Sequential(Module):
             raise ValueError("Sequential: the config must be {'layers': [...]}")
         return cls(*[_build(spec, f"Sequential layer {i}") for i, spec in enumerate(layers)])
 
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        """The numbers its layers would hold, each asked before anything is built (a layer
+        class that cannot say, like an activation, is counted as holding none)."""
+        layers = config.get("layers")
+        if not isinstance(layers, list):
+            raise ValueError("Sequential: the config must be {'layers': [...]}")
+        total = 0
+        for i, spec in enumerate(layers):
+            if not (isinstance(spec, dict) and isinstance(spec.get("config"), dict)):
+                raise ValueError(f"Sequential layer {i} is not a layer description")
+            klass = MODEL_CLASSES.get(spec.get("class"))
+            if klass is None:
+                raise ValueError(f"Sequential layer {i}: the layer class {spec.get('class')} "
+                                 "is unknown here")
+            total += klass.config_size(spec["config"]) or 0
+        return total
+
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self))
         return f"Sequential({inner}\n)" if inner else "Sequential()"

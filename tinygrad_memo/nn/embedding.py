@@ -55,3 +55,17 @@ class Embedding(Module):
     def config(self) -> dict[str, Any]:
         return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int | None:
+        if "num_embeddings" not in config or "embedding_dim" not in config:
+            return None  # the constructor says what is missing
+        return _positive(config["num_embeddings"], "num_embeddings") \
+            * _positive(config["embedding_dim"], "embedding_dim")
+
+
+def _positive(n: Any, what: str) -> int:
+    """A size from a model file's config, checked before anything is built."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+    return n

@@ -32,11 +32,26 @@ def _check_size(what: str, n: Any) -> int:
     return int(n)
 
 
-def as_input(x: Any, dtype: np.dtype) -> Tensor:
+def as_input(x: Any, dtype: np.dtype, who: str = "model") -> Tensor:
     """Model input as a Tensor; arrays and lists take the model's dtype (no graph needed)."""
     if isinstance(x, Tensor):
         return x
-    return Tensor(np.asarray(x, dtype=dtype))
+    try:
+        return Tensor.from_numpy(np.asarray(x, dtype=dtype))  # an input: read, never written
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{who}: the input must be an array of numbers, got "
+                        f"{type(x).__name__} ({exc})") from None
+
+
+def float_dtype(dtype: Any, who: str) -> np.dtype:
+    """``dtype`` as a NumPy float dtype, or a TypeError naming it."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: dtype must be a float type such as np.float32, got {dtype!r}") from None
+    if dt.kind != "f":
+        raise ValueError(f"{who}: dtype must be a float type, got {dt}")
+    return dt
 
 
 class Linear(Module):
@@ -49,9 +64,7 @@ class Linear(Module):
     def __init__(self, nin: int, nout: int, bias: bool = True, *, seed: Seed = None,
                  dtype: Any = np.float32) -> None:
         self.nin, self.nout = _check_size("nin", nin), _check_size("nout", nout)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise ValueError(f"Linear: dtype must be a float type, got {self.dtype}")
+        self.dtype = float_dtype(dtype, "Linear")
         rng, bound = _rng(seed), 1.0 / math.sqrt(self.nin)
         self.weight = Tensor(rng.uniform(-bound, bound, (self.nin, self.nout)).astype(self.dtype),
                              requires_grad=True, label="weight")
@@ -67,10 +80,15 @@ class Linear(Module):
         return {"nin": self.nin, "nout": self.nout, "bias": self.bias is not None,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        nin, nout = _check_size("nin", config["nin"]), _check_size("nout", config["nout"])
+        return nin * nout + (nout if config.get("bias", True) else 0)
+
 
 def _features(x: Any, nin: int, dtype: Any, who: str) -> Tensor:
     """The input as a Tensor whose last axis has ``nin`` features, or a ValueError saying not."""
-    x = as_input(x, dtype)
+    x = as_input(x, dtype, who)
     if x.ndim == 0 or x.shape[-1] != nin:
         got = x.shape[-1] if x.ndim else "a 0-d tensor"
         raise ValueError(f"{who}: expected {nin} input features, got {got} (input shape {x.shape})")
@@ -91,12 +109,13 @@ class MLP(Module):
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP: activation must be one of {', '.join(ACTIVATIONS)}, "
                              f"got {activation!r}")
-        if isinstance(sizes, numbers.Integral) or not len(sizes):
+        if isinstance(sizes, (str, bytes, numbers.Number)) or not hasattr(sizes, "__len__") \
+                or not len(sizes):
             raise ValueError(f"MLP: sizes must be a non-empty list of layer widths, got {sizes!r}")
         self.nin = _check_size("nin", nin)
         self.sizes = [_check_size(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
         self.activation = activation
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, "MLP")
         self.checkpoint = bool(checkpoint)
         rng = _rng(seed)
         widths = [self.nin, *self.sizes]
@@ -117,6 +136,14 @@ class MLP(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "sizes": list(self.sizes), "activation": self.activation,
                 "dtype": self.dtype.name, "checkpoint": self.checkpoint}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        sizes = config["sizes"]
+        if not isinstance(sizes, list):
+            raise ValueError(f"sizes must be a list of layer widths, got {type(sizes).__name__}")
+        widths = [_check_size("nin", config["nin"])] + [_check_size("sizes", n) for n in sizes]
+        return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
 
     def __repr__(self) -> str:
         arrows = " -> ".join(str(n) for n in [self.nin, *self.sizes])

@@ -14,7 +14,10 @@ from ..core.value import Value
 
 
 def _target_array(target: Any, what: str) -> np.ndarray:
-    arr = np.asarray(target.data if isinstance(target, (Tensor, Value)) else target)
+    try:
+        arr = np.asarray(target.data if isinstance(target, (Tensor, Value)) else target)
+    except (TypeError, ValueError) as exc:  # ragged lists, unconvertible objects
+        raise TypeError(f"{what}: targets must be an array of numbers ({exc})") from None
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{what}: targets must be numbers, got dtype {arr.dtype}")
     return arr
@@ -26,27 +29,46 @@ def mse_loss(pred: Tensor, target: Any) -> Tensor:
     Why so strict: predictions of shape (N, 1) against targets of shape (N,) would broadcast
     to (N, N) and give a wrong loss without any error.
     """
+    _check_float_tensor(pred, "mse_loss", "pred")
     diff = pred - _same_shape(pred, target, "mse_loss", "pred")
     return (diff * diff).mean()
 
 
-def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
-    """Mean negative log-likelihood of integer ``targets`` under ``softmax(logits)``.
+def _check_float_tensor(x: Any, who: str, name: str) -> None:
+    """A loss input must be a float Tensor: integer logits would give a loss of 0.0."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{who}: {name} must be a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: {name} must have a float dtype, got {x.dtype} "
+                        f"(convert with Tensor(data, dtype=np.float32))")
 
-    ``logits`` has shape (N, C), ``targets`` N integers in [0, C). Computed through
-    ``log_softmax`` (never log of softmax), so large logits do not overflow.
+
+def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
+    """Mean negative log-likelihood of ``targets`` under ``softmax(logits)``.
+
+    ``logits`` has shape (N, C). ``targets`` are PyTorch's two kinds: N class indices of an
+    integer dtype in [0, C), or class probabilities, a float array of shape (N, C) (soft
+    labels). Bool or float class indices are refused, as in PyTorch: a bool array would
+    otherwise be read as a mask. Computed through ``log_softmax`` (never log of softmax), so
+    large logits do not overflow.
     """
+    _check_float_tensor(logits, "cross_entropy", "logits")
+    if logits.ndim == 2 and len(logits) > 0:
+        t = _target_array(targets, "cross_entropy")
+        if t.dtype.kind == "f" and t.shape == logits.shape:  # class probabilities (soft labels)
+            n = len(logits)
+            probs = Tensor(t.astype(logits.dtype) * (-1.0 / n), label="-probs(targets)/N")
+            return (logits.log_softmax(axis=1) * probs).sum()
     t = _class_targets(logits, targets, "cross_entropy", "logits")
-    n = len(t)
-    onehot = np.zeros(logits.shape, dtype=logits.dtype)
-    onehot[np.arange(n), t] = -1.0 / n
-    weights = Tensor(onehot, label="-onehot(targets)/N")  # picks -log p(target) / N per row
-    return (logits.log_softmax(axis=1) * weights).sum()
+    # picked by index, not by multiplying with a one-hot mask: 0 * log p = 0 * -inf would
+    # be NaN for a class whose logit is -inf (PyTorch gives the finite loss)
+    return -logits.log_softmax(axis=1)[np.arange(len(t)), t].mean()
 
 
 def nll_loss(log_probs: Tensor, targets: Any) -> Tensor:
     """Mean of ``-log_probs[i, targets[i]]``: cross-entropy for inputs that are already
     log-probabilities (``log_softmax`` outputs), shape (N, C), targets N integers in [0, C)."""
+    _check_float_tensor(log_probs, "nll_loss", "log_probs")
     t = _class_targets(log_probs, targets, "nll_loss", "log_probs")
     return -log_probs[np.arange(len(t)), t].mean()
 
@@ -61,11 +83,14 @@ def _class_targets(scores: Any, targets: Any, who: str, what: str) -> np.ndarray
     if n == 0:
         raise ValueError(f"{who}: {what} have no rows (an empty batch)")
     t = _target_array(targets, who)
+    if t.dtype.kind == "b":  # as in PyTorch: a bool array would otherwise be read as a mask
+        raise TypeError(f"{who}: targets have dtype bool; class indices must have an "
+                        "integer dtype (e.g. labels.astype(np.int64))")
     if t.dtype.kind == "f":
-        if not np.all(np.isfinite(t)) or not np.all(t == np.round(t)):
-            raise TypeError(f"{who}: targets must be integer class labels, "
-                            f"got non-integer floats of dtype {t.dtype}")
-        t = t.astype(np.int64)
+        soft = (f"; float targets are class probabilities and need the {what}' shape "
+                f"{scores.shape}") if who == "cross_entropy" else ""
+        raise TypeError(f"{who}: class indices must have an integer dtype, got {t.dtype} "
+                        f"targets of shape {t.shape}{soft}")
     if t.shape != (n,):
         raise ValueError(f"{who}: expected {n} targets (one per row of {what}), "
                          f"got shape {t.shape}")
@@ -74,7 +99,7 @@ def _class_targets(scores: Any, targets: Any, who: str, what: str) -> np.ndarray
         i = int(bad[0])
         raise ValueError(f"{who}: target {int(t[i])} at position {i} is outside "
                          f"[0, {classes}) ({what} have {classes} classes)")
-    return t
+    return t.astype(np.intp)
 
 
 def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor | Value:
@@ -91,12 +116,16 @@ def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor
     if isinstance(scores, Value):
         scores = [scores]
     if isinstance(scores, Tensor):
+        _check_float_tensor(scores, "hinge_loss", "scores")
         flat_ok = scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1)
         if not flat_ok or scores.shape[0] != t.size:
             raise ValueError(f"hinge_loss: scores of shape {scores.shape} do not match "
                              f"{t.size} targets (expected shape ({t.size},) or ({t.size}, 1))")
         y = t.astype(scores.dtype).reshape(scores.shape)
         return (1 - scores * y).relu().mean()
+    if not isinstance(scores, (list, tuple)):
+        raise TypeError(f"hinge_loss: scores must be a Tensor or a list of Values, got "
+                        f"{type(scores).__name__}")
     scores = list(scores)
     if len(scores) != t.size:
         raise ValueError(f"hinge_loss: {len(scores)} scores but {t.size} targets")

@@ -142,6 +142,13 @@ class Module:
         """The module `config` describes: ``cls(**config)`` (containers rebuild their parts)."""
         return cls(**config)
 
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int | None:
+        """How many numbers ``cls(**config)`` would hold, computed without building it (None:
+        unknown). `Module.load` asks first and refuses a file whose config wants more numbers
+        than the file holds, so a tiny hostile file cannot make it allocate terabytes."""
+        return None
+
     # -- state: names -> arrays --------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """A copy of every parameter's and buffer's numbers, by name (a Value becomes a 0-d
@@ -167,7 +174,11 @@ class Module:
             if name not in state:
                 continue
             value = state[name]
-            arr = np.asarray(value.data if isinstance(value, (Tensor, Value)) else value)
+            try:
+                arr = np.asarray(value.data if isinstance(value, (Tensor, Value)) else value)
+            except (TypeError, ValueError) as exc:  # a ragged list, say
+                wrong.append(f"{name} is not an array of numbers ({exc})")
+                continue
             if arr.dtype.kind not in "fiub":
                 wrong.append(f"{name} has dtype {arr.dtype}, expected numbers")
             elif arr.shape != tuple(p.shape):

@@ -8,6 +8,8 @@ PyTorch.
 """
 from __future__ import annotations
 
+import math
+
 import numbers
 from typing import Any, Sequence
 
@@ -16,6 +18,7 @@ import numpy as np
 from ..core.tensor import Tensor
 from .containers import _as_tensor
 from .layers import _check_size
+from .embedding import _positive
 from .module import Module
 
 
@@ -80,6 +83,19 @@ class LayerNorm(Module):
         return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
                 "elementwise_affine": self.elementwise_affine, "bias": self.bias is not None,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int | None:
+        if "normalized_shape" not in config:
+            return None  # the constructor says what is missing
+        shape = config["normalized_shape"]
+        shape = [shape] if isinstance(shape, int) else shape
+        if not isinstance(shape, list):
+            raise ValueError(f"normalized_shape must be a list of sizes, got {shape!r}")
+        n = math.prod(_positive(d, "normalized_shape") for d in shape)
+        if not config.get("elementwise_affine", True):
+            return 0
+        return n * (2 if config.get("bias", True) else 1)
 
 
 class BatchNorm1d(Module):
@@ -158,3 +174,12 @@ class BatchNorm1d(Module):
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
                 "affine": self.affine, "track_running_stats": self.track_running_stats,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int | None:
+        if "num_features" not in config:
+            return None  # the constructor says what is missing
+        n = _positive(config["num_features"], "num_features")
+        return n * (2 * bool(config.get("affine", True))
+                    + 2 * bool(config.get("track_running_stats", True)))
+

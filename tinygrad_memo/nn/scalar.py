@@ -10,6 +10,7 @@ an addition: without it the global ``random`` stream is used, exactly like micro
 """
 from __future__ import annotations
 
+import operator
 import random
 from typing import Any, Sequence
 
@@ -46,6 +47,10 @@ class Neuron(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": len(self.w), "nonlin": self.nonlin}
 
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        return max(operator.index(config["nin"]), 0) + 1
+
     def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
@@ -69,6 +74,10 @@ class Layer(Module):
     def config(self) -> dict[str, Any]:
         first = self.neurons[0]
         return {"nin": len(first.w), "nout": len(self.neurons), "nonlin": first.nonlin}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        return max(operator.index(config["nout"]), 0) * Neuron.config_size(config)
 
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
@@ -98,6 +107,11 @@ class MLP(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": len(self.layers[0].neurons[0].w),
                 "nouts": [len(layer.neurons) for layer in self.layers]}
+
+    @classmethod
+    def config_size(cls, config: dict[str, Any]) -> int:
+        sizes = [config["nin"], *config["nouts"]]
+        return sum(Layer.config_size({"nin": a, "nout": b}) for a, b in zip(sizes[:-1], sizes[1:]))
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

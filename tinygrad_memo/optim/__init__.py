@@ -8,6 +8,8 @@ belongs to the user, who may still be reading it.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Iterable
 
 import numpy as np
@@ -20,7 +22,14 @@ Params = Iterable[Value | Tensor]
 
 
 def _check_params(params: Params, who: str) -> list[Value | Tensor]:
-    items = list(params)
+    if isinstance(params, (Tensor, Value)):  # iterating a Tensor would give non-leaf rows
+        raise TypeError(f"{who}: params must be an iterable of Tensors or Values, got a "
+                        f"single {type(params).__name__}; pass [param]")
+    try:
+        items = list(params)
+    except TypeError:
+        raise TypeError(f"{who}: params must be an iterable of Tensors or Values, got "
+                        f"{type(params).__name__}") from None
     if not items:
         raise ValueError(f"{who}: got an empty parameter list")
     seen: set[int] = set()
@@ -32,6 +41,9 @@ def _check_params(params: Params, who: str) -> list[Value | Tensor]:
                 raise ValueError(f"{who}: parameter {i} has dtype {p.dtype}, expected floats")
         elif not isinstance(p, Value):
             raise TypeError(f"{who}: parameter {i} is {type(p).__name__}, expected a Value or Tensor")
+        if not p.is_leaf:  # the result of an op: updating it would not change the model
+            raise ValueError(f"{who}: parameter {i} is not a leaf (it was computed by "
+                             f"{p._fn.name}); an optimizer can only update leaves")
         if id(p) in seen:
             raise ValueError(f"{who}: parameter {i} appears more than once in the list")
         seen.add(id(p))
@@ -40,14 +52,32 @@ def _check_params(params: Params, who: str) -> list[Value | Tensor]:
 
 def _check_number(who: str, name: str, value: Any, low: float = 0.0,
                   high: float | None = None) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{who}: {name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{who}: {name} must be finite, got {value!r}")
     if not v >= low or (high is not None and not v < high):
         where = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"{who}: {name} must be {where}, got {value!r}")
     return v
+
+
+def _check_grad(p: Value | Tensor, g: Any, i: int, who: str) -> Any:
+    """``p.grad`` as the optimizer uses it, or a ValueError: a gradient of another shape
+    would broadcast into the parameter and update it with the wrong numbers."""
+    if isinstance(p, Value):
+        if isinstance(g, bool) or not isinstance(g, numbers.Real):
+            raise TypeError(f"{who}: parameter {i} ({p.label or 'a Value'}) has a .grad of "
+                            f"type {type(g).__name__}, expected a number")
+        return g
+    g = np.asarray(g.data if isinstance(g, Tensor) else g)
+    if g.dtype.kind not in "fiu":
+        raise TypeError(f"{who}: parameter {i} has a .grad of dtype {g.dtype}, expected numbers")
+    if g.shape != p.shape:
+        raise ValueError(f"{who}: parameter {i} has shape {p.shape} but its .grad has shape "
+                         f"{g.shape}; they must match")
+    return g
 
 
 def _update(p: Value | Tensor, delta: Any) -> None:
@@ -77,12 +107,11 @@ class Optimizer:
     def step(self) -> None:
         """One update of every parameter that has a gradient (a Tensor whose grad is None is
         skipped, as in PyTorch)."""
-        for p in self.params:
+        for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
                 continue
-            if isinstance(p, Tensor):
-                g = np.asarray(g)
+            g = _check_grad(p, g, i, type(self).__name__)
             self._step_one(p, g, self.state.setdefault(id(p), {}))
 
     def _step_one(self, p: Value | Tensor, g: Any, state: dict[str, Any]) -> None:
