@@ -84,7 +84,7 @@ def numerical_grad(fn: Callable[..., Node], inputs: Sequence[Node], eps: float =
     """
     _check_call(fn, eps)
     items = _check_inputs(inputs)
-    result = []
+    result: list[Any] = []
     for x in items:
         if isinstance(x, Value):
             x0 = x.data
