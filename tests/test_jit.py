@@ -388,3 +388,13 @@ def test_the_programs_shown_in_the_docs_are_the_generated_ones():
     tensor_step = jit(lambda x: (Tensor(x) @ W).relu().sum())
     tensor_step(np.ones((4, 3), np.float32))
     assert shown == [neuron.source, tensor_step.source]
+
+
+def test_an_array_wrapped_by_tensor_inside_fn_stays_an_input_although_tensor_copies_it():
+    w = Tensor(np.ones(3), requires_grad=True)
+    step = jit(lambda x: (Tensor(x) * w).sum())   # Tensor(x) copies x (as torch.tensor does)
+    for i in range(1, 4):
+        w.grad = None
+        assert step(np.full(3, float(i))).item() == 3.0 * i   # not the first call's numbers
+        np.testing.assert_array_equal(w.grad, [i, i, i])
+    assert step.cache_info().misses == 1

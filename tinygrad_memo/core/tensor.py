@@ -13,6 +13,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import ops
+from .modes import grad_mode
 from .engine import Node, Op, apply
 
 _new = object.__new__
@@ -117,6 +118,12 @@ class Tensor(Node):
         arr = _as_array(data, dtype, "Tensor")
         if requires_grad and arr.dtype.kind != "f":
             arr = arr.astype(np.float32)  # a gradient needs a float dtype
+        if arr is data or arr.base is not None:  # an array (or a view of it) is copied, as
+            arr = arr.copy()                     # torch.tensor does; `from_numpy` shares
+        if isinstance(data, np.ndarray):
+            copied = getattr(grad_mode.record, "copied", None)
+            if copied is not None:  # a jit trace: it must know whose numbers these are
+                copied(data, arr)
         self.data = arr
         self.grad: Any = None
         self.requires_grad = bool(requires_grad)

@@ -38,6 +38,7 @@ class Recorder(ModeSwitch):
 
     def __init__(self) -> None:
         self.tape: list[tuple[Any, Op, tuple | None, Any]] = []
+        self.copies: dict[int, tuple[Any, np.ndarray]] = {}  # id(copy) -> (ref to it, source)
 
     def value(self) -> "Recorder":
         return self
@@ -49,6 +50,15 @@ class Recorder(ModeSwitch):
                              "from a trace; call the checkpointed function without jit, or "
                              "jit it without checkpoint (a traced step keeps no graph anyway)")
         self.tape.append((weakref.ref(node), op, None, None))  # weakly: see `Recorder`
+
+    def copied(self, source: np.ndarray, copy: np.ndarray) -> None:
+        """``Tensor(source)`` inside fn made ``copy``: replays read the source's slot."""
+        self.copies[id(copy)] = (weakref.ref(copy), source)
+
+    def source_of(self, data: Any) -> Any:
+        """The array ``data`` was copied from inside fn (``data`` itself if none)."""
+        entry = self.copies.get(id(data))
+        return entry[1] if entry is not None and entry[0]() is data else data
 
     def constant(self, node: Node, op: Op, inputs: tuple, ctx: Any) -> None:
         self.tape.append((weakref.ref(node), op, inputs, ctx))
@@ -174,11 +184,12 @@ def trace(fn: Callable[..., Any], args: tuple, inputs: list[Any]) -> tuple[Node,
         node = ref()
         if node is not None:
             tape.append((node, op, node._inputs, node._ctx) if ins is None else (node, op, ins, ctx))
-    graph = _describe(out, tape, inputs)
+    graph = _describe(out, tape, inputs, recorder.source_of)
     return out, graph
 
 
-def _describe(out: Node, tape: list, inputs: list[Any]) -> Graph:
+def _describe(out: Node, tape: list, inputs: list[Any],
+              source_of: Callable[[Any], Any]) -> Graph:
     """The tape as a `Graph`: steps that reach ``out``, leaves classified, backward order."""
     made = {id(node): k for k, (node, *_rest) in enumerate(tape)}
     keep = _reaching(out, tape, made)
@@ -197,7 +208,7 @@ def _describe(out: Node, tape: list, inputs: list[Any]) -> Graph:
             ref = index.get(id(x))
             if ref is None:
                 ref = index[id(x)] = ("leaf", len(leaves))
-                leaves.append(_leaf(x, slot_of))
+                leaves.append(_leaf(x, slot_of, source_of))
             refs.append(ref)
         index[id(node)] = ("op", len(steps))
         steps.append(Step(op, tuple(refs), ctx, node.data))
@@ -225,7 +236,7 @@ def _reaching(out: Node, tape: list, made: dict[int, int]) -> set[int]:
     return keep
 
 
-def _leaf(x: Node, slot_of: dict[int, int]) -> Leaf:
+def _leaf(x: Node, slot_of: dict[int, int], source_of: Callable[[Any], Any]) -> Leaf:
     if x._fn is not None:
         raise TraceError(f"jit: fn uses a {type(x).__name__} made by '{x._fn.name}' outside fn; "
                          "pass it as an argument (.detach()) or compute it inside fn")
@@ -235,7 +246,7 @@ def _leaf(x: Node, slot_of: dict[int, int]) -> Leaf:
     slot = slot_of.get(id(x))
     keeps = x._keeps_grad
     if slot is None and isinstance(x, Tensor):
-        slot = slot_of.get(id(x.data))  # Tensor(array) inside fn shares the array passed in
+        slot = slot_of.get(id(source_of(x.data)))  # Tensor(array) inside fn: the array passed in
         keeps = keeps and slot is None  # ... and an array passed in has no gradient
     return Leaf(x.data, slot, weakref.ref(x), keeps)
 
