@@ -73,7 +73,7 @@ LIBRARY = [
     ("data.load", lambda h: data.load(h), r"unknown dataset", "None str strings objects ragged dict complex float nan negative huge bool"),
 ]
 
-# tinygrad_memo/core: waiting for the core rewrite (strict xfails: a fix removes the mark)
+# tinygrad_memo/core: the node types' own arguments
 CORE = [
     ("sum axis", lambda h: x().sum(h), r"sum: axis", "complex float nan bool"),
     ("broadcast_to shape", lambda h: x().broadcast_to(h), r"broadcast_to", "None str strings objects ragged dict complex float nan negative huge bool"),
@@ -102,8 +102,7 @@ def test_library_entry_points_refuse_hostile_input_clearly(fn, who, value):
     refused(fn, who, value)
 
 
-@pytest.mark.parametrize("fn, who, value", cases(
-    CORE, [pytest.mark.xfail(strict=True, reason="core defect, fixed after the core rewrite")]))
+@pytest.mark.parametrize("fn, who, value", cases(CORE))
 def test_core_entry_points_refuse_hostile_input_clearly(fn, who, value):
     refused(fn, who, value)
 

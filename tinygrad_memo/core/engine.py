@@ -335,7 +335,14 @@ def check_inputs(inputs: Node | Iterable[Node], who: str = "grad",
                  name: str = "inputs") -> list[Node]:
     """The nodes to differentiate with respect to, as a list, each one able to receive a
     gradient; errors start with ``who`` and call the argument ``name``."""
-    items = [inputs] if isinstance(inputs, Node) else list(inputs)
+    if isinstance(inputs, Node):
+        items = [inputs]
+    else:
+        try:
+            items = list(inputs)
+        except TypeError:
+            raise TypeError(f"{who}: {name} must be a Value or Tensor, or a list of them, got "
+                            f"{type(inputs).__name__}") from None
     for i, x in enumerate(items):
         if not isinstance(x, Node):
             raise TypeError(f"{who}: {name}[{i}] is {type(x).__name__}, expected a Value or Tensor")

@@ -57,16 +57,41 @@ def _normalize_axis(axis: Axis, ndim: int, what: str) -> tuple[int, ...] | None:
         return None
     if axis.__class__ is int and -ndim <= axis < ndim:  # the common case, quickly
         return (axis % ndim,)
-    axes = (axis,) if isinstance(axis, (int, numbers.Integral)) else tuple(axis)
+    if isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
+        axes: tuple = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{what}: axis must be an int, a tuple of ints or None, got {axis!r}")
     n = max(ndim, 1)
     out: list[int] = []
     for a in axes:
-        if not isinstance(a, numbers.Integral) or not -n <= int(a) < n:
+        if isinstance(a, bool) or not isinstance(a, numbers.Integral) or not -n <= int(a) < n:
             raise ValueError(f"{what}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % n)
     if len(set(out)) != len(out):
         raise ValueError(f"{what}: repeated axis in {axis}")
     return tuple(sorted(out)) if ndim else ()
+
+
+def _shape_arg(shape: Any, what: str, unknown: bool = False) -> tuple[int, ...]:
+    """A shape argument as a tuple of sizes, or an error naming it (``unknown``: one -1 may
+    stand for the size that makes the numbers fit, as reshape allows)."""
+    items = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    for n in items:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) \
+                or n < (-1 if unknown else 0) or n > 2 ** 62:
+            raise ValueError(f"{what}: {shape!r} is not a shape (sizes must be integers >= "
+                             f"{-1 if unknown else 0}{'; -1 for one unknown size' if unknown else ''})")
+    if unknown and items.count(-1) > 1:
+        raise ValueError(f"{what}: {shape!r} has more than one unknown size (-1)")
+    return tuple(int(n) for n in items)
+
+
+def _show(index: Any) -> str:
+    """An index as a short text for an error message."""
+    text = repr(index)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _all_axes(axis: Axis, ndim: int, what: str) -> tuple[int, ...]:
@@ -94,10 +119,13 @@ def _clean_index_item(i: Any) -> Any:
     if isinstance(i, Tensor):
         i = i.data
     if isinstance(i, (list, np.ndarray)):
-        i = np.asarray(i)
+        try:
+            i = np.asarray(i)
+        except (ValueError, TypeError):  # a ragged list
+            raise IndexError(f"index {_show(i)} is not an array of integers or booleans") from None
         if i.size == 0 and i.dtype.kind == "f":  # [] picks nothing, as in NumPy
             i = i.astype(np.intp)
-        elif i.dtype.kind == "f":
+        elif i.dtype.kind not in "iub":
             raise IndexError(f"index arrays must be integers or booleans, got {i.dtype}")
     return i
 
@@ -286,6 +314,7 @@ class Tensor(Node):
     def reshape(self, *shape: Any) -> "Tensor":
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        shape = _shape_arg(shape, "reshape", unknown=True)
         try:
             return apply(ops.reshape, (self,), shape)
         except (ValueError, TypeError) as exc:
@@ -303,7 +332,7 @@ class Tensor(Node):
         return self.transpose()
 
     def broadcast_to(self, shape: Sequence[int]) -> "Tensor":
-        shape = tuple(shape)
+        shape = _shape_arg(shape, "broadcast_to")
         try:
             return apply(ops.broadcast, (self,), shape)
         except ValueError:
@@ -311,7 +340,11 @@ class Tensor(Node):
 
     def __getitem__(self, index: Any) -> "Tensor":
         index = _clean_index(index)
-        return apply(ops.getitem, (self,), (index, _index_repeats(index)))
+        try:
+            return apply(ops.getitem, (self,), (index, _index_repeats(index)))
+        except (IndexError, TypeError, ValueError) as exc:
+            raise IndexError(f"index {_show(index)} cannot index a tensor of shape "
+                             f"{self.shape} ({exc})") from None
 
     def _scatter(self, index: Any, shape: tuple[int, ...], repeats: bool) -> "Tensor":
         return apply(ops.scatter, (self,), (index, shape, repeats))
