@@ -80,7 +80,7 @@ def _shape_arg(shape: Any, what: str, unknown: bool = False) -> tuple[int, ...]:
     items = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
     for n in items:
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) \
-                or n < (-1 if unknown else 0) or n > 2 ** 62:
+                or int(n) < (-1 if unknown else 0) or int(n) > 2 ** 62:
             raise ValueError(f"{what}: {shape!r} is not a shape (sizes must be integers >= "
                              f"{-1 if unknown else 0}{'; -1 for one unknown size' if unknown else ''})")
     if unknown and items.count(-1) > 1:
