@@ -75,7 +75,7 @@ def memory(step: Callable[..., Tensor]) -> dict[str, int]:
 def times(steps: dict[str, Callable[..., Tensor]], repeats: int) -> dict[str, list[float]]:
     """Step times in seconds, the variants interleaved."""
     out: dict[str, list[float]] = {name: [] for name in steps}
-    for name, step in steps.items():  # warm-up: first-touch page faults, NumPy caches
+    for step in steps.values():  # warm-up: first-touch page faults, NumPy caches
         step()
     for _ in range(repeats):
         for name, step in steps.items():

@@ -218,7 +218,8 @@ def problems(svg: str, boxes: list[Box], slack: float = 0.5) -> list[str]:
         text = "".join(t.itertext())
         if not text.strip():
             continue
-        if b[0] < -tx - slack or b[2] > width - tx + slack or b[1] < -ty - slack or b[3] > height - ty + slack:
+        if (b[0] < -tx - slack or b[2] > width - tx + slack
+                or b[1] < -ty - slack or b[3] > height - ty + slack):
             found.append(f"{text!r} ({name}) leaves the picture")
         if limit and (b[0] < limit[0] - slack or b[2] > limit[2] + slack):
             found.append(f"{text!r} ({name}) leaves its box: text x {b[0]:.1f}..{b[2]:.1f}, "

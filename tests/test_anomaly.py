@@ -5,15 +5,12 @@ import math
 
 import numpy as np
 import pytest
+from conftest import t64
 
-from tinygrad_memo import Tensor, Value, detect_anomaly, grad
+from tinygrad_memo import Value, detect_anomaly, grad
 from tinygrad_memo.core import anomaly
 from tinygrad_memo.core.anomaly import AnomalyError
 from tinygrad_memo.core.modes import grad_mode
-
-
-def t64(a, requires_grad=True):
-    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +95,7 @@ def test_the_mode_is_restored_after_an_error_and_works_as_a_decorator():
     with pytest.raises(ZeroDivisionError):
         with detect_anomaly():
             assert grad_mode.anomaly
-            1 / 0
+            1 / 0  # noqa: B018 (the error is the point)
     assert grad_mode.anomaly is None
 
     @detect_anomaly()

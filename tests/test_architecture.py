@@ -2,6 +2,7 @@
 and the core imports with NumPy alone."""
 import ast
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -114,3 +115,48 @@ def test_the_core_imports_with_numpy_alone():
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == "[2.0, 4.0] 6.0"
     assert "viz: graphviz is blocked in this test" in out.stdout
+
+
+def drawn_graph(page: pathlib.Path) -> dict[str, set[str]]:
+    """The "who imports whom" block of a doc page: ``name -> a, b`` per line (``-``: none)."""
+    block = re.search(r"```\n# who imports whom[^\n]*\n(.*?)```", page.read_text(), re.S)
+    assert block, f"{page.name} has no '# who imports whom' block"
+    drawn = {}
+    for line in block.group(1).splitlines():
+        name, _, deps = (part.strip() for part in line.partition("->"))
+        drawn[name] = set() if deps == "-" else {d.strip() for d in deps.split(",")}
+    return drawn
+
+
+def real_graph() -> dict[str, set[str]]:
+    """Package by package (the root left out), plus module by module inside the core."""
+    def unit(name: str) -> str:
+        return name.split(".")[1]
+    graph: dict[str, set[str]] = {}
+    for a, deps in GRAPH.items():
+        if a == PKG:
+            continue
+        graph.setdefault(unit(a), set()).update(unit(b) for b in deps if b != PKG and unit(b) != unit(a))
+        if a.startswith(f"{PKG}.core."):
+            graph[a.removeprefix(f"{PKG}.")] = {b.removeprefix(f"{PKG}.") for b in deps
+                                                 if b.startswith(f"{PKG}.core.")}
+    return graph
+
+
+def test_the_import_diagram_in_the_docs_is_the_real_one():
+    assert drawn_graph(ROOT.parent / "docs" / "engine.md") == real_graph()
+
+
+def test_the_layer_picture_names_every_part_in_its_layer():
+    """README.md and docs/engine.md draw the same three layers, and each names every part."""
+    pictures = [re.search(r"```\n(app/ .*?)```", (ROOT.parent / page).read_text(), re.S)
+                for page in ("README.md", "docs/engine.md")]
+    assert all(pictures) and pictures[0].group(1) == pictures[1].group(1)
+    rows = {line.split()[0]: {w.rstrip("/:,") for w in line.split()[1:]}
+            for line in pictures[0].group(1).splitlines() if line[:1].isalpha()}
+    units = {name.split(".")[1] for name in MODULES if name.count(".") >= 1} - {"__main__", "datasets"}
+    parts = {"app/": {n.split(".")[2] for n in MODULES if n.startswith(f"{PKG}.app.")},
+             "libraries": units - {"app", "core"},
+             "core/": {n.split(".")[2] for n in MODULES if n.startswith(f"{PKG}.core.")}}
+    for row, names in parts.items():
+        assert names <= rows[row], f"the {row} row does not name {sorted(names - rows[row])}"

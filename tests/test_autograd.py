@@ -6,16 +6,12 @@ import weakref
 
 import numpy as np
 import pytest
+from conftest import t64
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from tinygrad_memo import Tensor, Value, grad, gradcheck, no_grad
 from tinygrad_memo.core.engine import backprop, toposort
 from tinygrad_memo.testing import expressions, tensors
-
-
-def t64(a, requires_grad=True):
-    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
 
 
 # -- grad() ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import t64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +20,6 @@ from tinygrad_memo.core.engine import GraphFreedError
 from tinygrad_memo.testing import arrays, expressions
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def t64(a, requires_grad=True):
-    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
 
 
 def mlp(depth, width, nin, seed=0):

@@ -62,7 +62,7 @@ def test_tensor_graphs_match_eager(expr, shape, dtype, data):
         return lambda *xs: (expr(param, *[Tensor(x) for x in xs]) * param).sum()
 
     step, twin = jit(make(w)), make(w_twin)
-    for call in range(3):
+    for _ in range(3):
         xs = [data.draw(arrays(shape, dtype, -1.5, 1.5)) for _ in range(expr.n_inputs - 1)]
         got, want = step(*xs), eager_step(twin, *xs)
         np.testing.assert_allclose(got.data, want.data, rtol=1e-6, atol=1e-12)
@@ -99,7 +99,7 @@ def test_model_trained_traced_equals_eager():
     eager = mlp_loss(models[1])
     for i in range(20):
         batch = slice(16 * (i % 4), 16 * (i % 4) + 16)
-        for m, o in zip(models, opts):
+        for o in opts:
             o.zero_grad()
         a = step(X[batch], y[batch])
         b = eager_step(eager, X[batch], y[batch])
@@ -201,7 +201,8 @@ def test_check_finds_a_different_op_sequence():
         return y.tanh().sum() if x[0] > 0 else y.exp().sum()
     step = jit(fn, check=True)
     step(np.ones(2))
-    with pytest.raises(DivergenceError, match="op 1 of the traced program is 'tanh' but fn now applies 'exp'"):
+    with pytest.raises(DivergenceError,
+                       match="op 1 of the traced program is 'tanh' but fn now applies 'exp'"):
         step(-np.ones(2))
 
 
@@ -272,7 +273,7 @@ def test_bad_inputs():
     with pytest.raises(TraceError, match="does not depend on anything that requires a gradient"):
         jit(lambda x: Tensor(x).sum())(np.ones(2))
     with pytest.raises(RuntimeError, match="no program yet"):
-        step.source
+        step.source  # noqa: B018 (reading it is what raises)
 
 
 def test_parameter_shape_change_retraces():
@@ -319,7 +320,7 @@ def test_every_tensor_op_replays_as_eager(name):
     w, w_twin = (Tensor(rng.uniform(0.5, 1.5, 3), requires_grad=True) for _ in range(2))
     w_twin.data = w.data.copy()
     step = jit(lambda x: f(Tensor(x), w))
-    for call in range(3):
+    for _ in range(3):
         x = rng.uniform(-1, 1, (2, 3))
         got, want = step(x), eager_step(lambda x: f(Tensor(x), w_twin), x)
         np.testing.assert_allclose(got.data, want.data, rtol=1e-12)

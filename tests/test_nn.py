@@ -4,14 +4,9 @@ import random
 
 import numpy as np
 import pytest
+from conftest import F64, t64
 
 from tinygrad_memo import Tensor, Value, gradcheck, nn
-
-F64 = np.float64
-
-
-def t64(a, grad=True):
-    return Tensor(np.asarray(a, dtype=F64), requires_grad=grad)
 
 
 # -- Module: finding parameters, naming them ---------------------------------------------

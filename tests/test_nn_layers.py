@@ -438,7 +438,7 @@ def test_makemore_model_loss_and_every_gradient_match_pytorch_over_training_step
             t.copy_(torch.tensor(p.data.T if p.ndim == 2 and name != "0.weight" else p.data))
     opt = optim.AdamW(ours.parameters(), lr=0.01)
     topt = torch.optim.AdamW(ref.parameters(), lr=0.01)
-    for step in range(3):
+    for _ in range(3):
         X, y = RNG.integers(0, 27, size=(20, 3)), RNG.integers(0, 27, size=20)
         opt.zero_grad(), topt.zero_grad()
         loss = nn.cross_entropy(ours(X), y)

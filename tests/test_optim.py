@@ -119,7 +119,8 @@ def test_parameters_of_a_module_train():
     (lambda: optim.SGD([Value(1.0)] * 2, lr=0.1), "SGD: parameter 1 appears more than once"),
     (lambda: optim.SGD([Value(1.0)], lr=-1), r"SGD: lr must be >= 0.0, got -1"),
     (lambda: optim.SGD([Value(1.0)], lr=0.1, momentum=-0.5), "SGD: momentum must be >= 0.0"),
-    (lambda: optim.Adam([Value(1.0)], betas=(0.9, 1.0)), r"Adam: betas\[1\] must be in \[0.0, 1.0\), got 1.0"),
+    (lambda: optim.Adam([Value(1.0)], betas=(0.9, 1.0)),
+     r"Adam: betas\[1\] must be in \[0.0, 1.0\), got 1.0"),
     (lambda: optim.Adam([Value(1.0)], lr="fast"), "Adam: lr must be a number, got 'fast'"),
     (lambda: optim.Adam([Value(1.0)], betas=0.9), "Adam: betas must be a pair of numbers"),
 ])

@@ -7,16 +7,13 @@ import weakref
 
 import numpy as np
 import pytest
+from conftest import t64
 from hypothesis import given, settings
 
 from tinygrad_memo import Tensor, Value, grad
 from tinygrad_memo.core import engine
 from tinygrad_memo.core.engine import GraphFreedError
 from tinygrad_memo.testing import expressions
-
-
-def t64(a, requires_grad=True):
-    return Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
 
 
 # -- the default keeps the graph: micrograd's semantics -------------------------------------

@@ -2,17 +2,12 @@
 dtype rules, broadcasting both ways, and the errors users see."""
 import numpy as np
 import pytest
+from conftest import BINARY, F64, MATMUL_SHAPES, t64
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_memo import Tensor, gradcheck
 from tinygrad_memo.testing import arrays, broadcastable_shapes, shapes, tensors
-
-F64 = np.float64
-
-
-def t64(a, requires_grad=True):
-    return Tensor(np.asarray(a, dtype=F64), requires_grad=requires_grad)
 
 
 # -- construction and dtypes ----------------------------------------------------------------
@@ -104,15 +99,6 @@ def test_grad_is_an_own_writable_array_per_tensor():
 
 # -- broadcasting binary ops ---------------------------------------------------------------
 
-BINARY = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a ** b,
-}
-
-
 @pytest.mark.parametrize("name", sorted(BINARY))
 @settings(deadline=None, max_examples=40)
 @given(data=st.data(), pair=broadcastable_shapes(2))
@@ -163,13 +149,6 @@ def test_unsupported_operands_raise_type_error_like_python():
 
 
 # -- matmul ------------------------------------------------------------------------------------
-
-MATMUL_SHAPES = [
-    ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)),
-    ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)),
-    ((1, 2, 3), (5, 3, 4)), ((4, 1, 2, 3), (5, 3, 2)), ((3,), (2, 3, 4)), ((2, 2, 3), (3,)),
-]
-
 
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
 def test_matmul_like_numpy_with_gradients(sa, sb):
@@ -396,8 +375,8 @@ def test_softmax_over_all_axes_or_a_tuple_of_axes():
         e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
         np.testing.assert_allclose(p.data, e / e.sum(axis=axis, keepdims=True))
         np.testing.assert_allclose(np.exp(x.log_softmax(axis=axis).data), p.data)
-        assert gradcheck(lambda t: t.softmax(axis=axis) * w, [x])
-        assert gradcheck(lambda t: t.log_softmax(axis=axis) * w, [x])
+        assert gradcheck(lambda t, axis=axis: t.softmax(axis=axis) * w, [x])
+        assert gradcheck(lambda t, axis=axis: t.log_softmax(axis=axis) * w, [x])
 
 
 def test_softmax_is_numerically_stable():

@@ -90,7 +90,8 @@ CASES: dict[str, tuple[Callable, Callable, list]] = {
     "take_along_axis": (lambda x: x.take_along_axis(IDX[:, :1], 1),
                         lambda x: torch.take_along_dim(x, torch.tensor(IDX[:, :1]), 1), [A]),
     "pad": (lambda x: x.pad((1, 2, 0, 1), value=0.5), lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), [A]),
-    "cat": (lambda x, y: tm.cat([x, y.reshape(1, 4), x], 0), lambda x, y: torch.cat([x, y.reshape(1, 4), x], 0),
+    "cat": (lambda x, y: tm.cat([x, y.reshape(1, 4), x], 0),
+            lambda x, y: torch.cat([x, y.reshape(1, 4), x], 0),
             [A, ROW]),
     "stack": (lambda x, y: tm.stack([x[0], y], 1), lambda x, y: torch.stack([x[0], y], 1), [A, ROW]),
 }
@@ -232,9 +233,9 @@ def test_comparisons_with_other_types_follow_pytorch():
     t = Tensor([1.0])
     assert (t == "a") is False and (t != None) is True  # noqa: E711  (Python's fallback, as torch)
     with pytest.raises(TypeError, match="'<' not supported"):
-        t < "a"
+        t < "a"  # noqa: B015 (the comparison is what raises)
     with pytest.raises(ValueError, match=r"lt: shapes \(2,\) and \(3,\) cannot be broadcast"):
-        Tensor([1.0, 2.0]) < Tensor([1.0, 2.0, 3.0])
+        Tensor([1.0, 2.0]) < Tensor([1.0, 2.0, 3.0])  # noqa: B015 (the comparison is what raises)
 
 
 def test_truth_of_a_tensor_is_pytorchs():
@@ -433,7 +434,8 @@ BAD: list[tuple[Callable, type, str]] = [
     (lambda: X.flip(2), ValueError, "flip: axis 2 is out of range"),
     (lambda: X.repeat(2), ValueError, r"repeat: needs at least 2 non-negative counts .* got \(2,\)"),
     (lambda: X.repeat(1.5, 2), TypeError, r"repeat: sizes must be ints"),
-    (lambda: X.split([1, 1], 1), ValueError, r"split: sections \[1, 1\] do not add up to the size 3 of axis 1"),
+    (lambda: X.split([1, 1], 1), ValueError,
+     r"split: sections \[1, 1\] do not add up to the size 3 of axis 1"),
     (lambda: X.split(0), ValueError, "split: split_size must be positive, got 0"),
     (lambda: X.chunk(0), ValueError, "chunk: chunks must be a positive int, got 0"),
     (lambda: X.gather(1, [[0.5]]), TypeError, "gather: the index must hold integers, got float64"),
@@ -448,11 +450,13 @@ BAD: list[tuple[Callable, type, str]] = [
     (lambda: X.pad((1,)), ValueError, r"pad: needs \(before, after\) pairs .* got \(1,\)"),
     (lambda: X.pad((1, 1, 1, 1, 1, 1)), ValueError, "pad: needs .* for at most 2 axes"),
     (lambda: tm.cat([X, Tensor(np.ones((3, 3)))], 1), ValueError,
-     r"cat: tensor 1 has shape \(3, 3\) but tensor 0 has shape \(2, 3\); they must match except along axis 1"),
+     r"cat: tensor 1 has shape \(3, 3\) but tensor 0 has shape \(2, 3\); "
+     r"they must match except along axis 1"),
     (lambda: tm.cat(X), TypeError, "cat: expected a non-empty list or tuple of tensors, got Tensor"),
     (lambda: tm.cat([]), TypeError, "cat: expected a non-empty list"),
     (lambda: tm.cat([Tensor(1.0)]), ValueError, "cat: zero-dimensional tensors cannot be concatenated"),
-    (lambda: tm.stack([X, X.T]), ValueError, r"stack: tensor 1 has shape \(3, 2\) but tensor 0 has shape \(2, 3\)"),
+    (lambda: tm.stack([X, X.T]), ValueError,
+     r"stack: tensor 1 has shape \(3, 2\) but tensor 0 has shape \(2, 3\)"),
     (lambda: tm.stack([X], 4), ValueError, r"stack: axis 4 is out of range .*allowed: -3 to 2"),
     (lambda: tm.where(X, X, X), TypeError, "where: condition must be a bool tensor, got float64"),
     (lambda: tm.where(np.ones(4, bool), X, 0.0), ValueError,

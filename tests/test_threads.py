@@ -158,7 +158,7 @@ def test_hooks_registered_and_removed_in_several_threads_stay_on_their_nodes():
 
 def test_a_hook_that_refers_to_its_own_tensor_does_not_keep_it_alive():
     x = Tensor(np.ones(3), requires_grad=True)
-    x.register_hook(lambda g: g + x.data)  # a cycle: x -> hook -> x
+    x.register_hook(lambda g: g + x.data)  # noqa: F821 (a cycle: x -> hook -> x)
     alive = weakref.ref(x)
     del x
     gc.collect()

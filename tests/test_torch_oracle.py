@@ -164,7 +164,8 @@ def draw_inputs(case: Case, data: Any, dtype: Any, extreme: bool) -> list[tuple[
         labels = data.draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
         return [(array(data, (n, c), dtype, extreme), True), (labels, False)]
     if kind == "probabilities":
-        probs = data.draw(hnp.arrays(dtype, (n, c), elements=st.floats(0, 1, width=np.dtype(dtype).itemsize * 8)))
+        width = np.dtype(dtype).itemsize * 8
+        probs = data.draw(hnp.arrays(dtype, (n, c), elements=st.floats(0, 1, width=width)))
         return [(array(data, (n, c), dtype, extreme), True), (probs, False)]
     if kind == "signs":
         signs = data.draw(hnp.arrays(dtype, (n,), elements=st.sampled_from([-1.0, 1.0])))

@@ -2,6 +2,7 @@
 import math
 
 import pytest
+from conftest import BINARY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,15 +71,6 @@ def test_unary_derivative_closed_form(name, x):
     v = Value(x)
     f(v).backward()
     assert v.grad == pytest.approx(df(x), rel=1e-9, abs=1e-12)
-
-
-BINARY = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-}
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import graphviz
 import numpy as np
 import pytest
+from conftest import SVG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,14 +20,7 @@ from tinygrad_memo import Tensor, Value, grad, viz
 from tinygrad_memo.app import cli, graph as graph_cmd
 from tinygrad_memo.viz import render
 
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(autouse=True)
-def no_system_dot(tmp_path_factory, monkeypatch):
-    """Hide any system Graphviz: an empty PATH, so rendering must use the PyPI fallback."""
-    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
-    assert render.backend() == render.FALLBACK
+pytestmark = pytest.mark.usefixtures("no_system_dot")
 
 
 def svg_texts(svg: str | bytes) -> list[str]:

@@ -15,19 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SVG
 
 from tinygrad_memo import Tensor, Value, viz
 from tinygrad_memo.app import cli
 from tinygrad_memo.app import graph as graph_cmd
 from tinygrad_memo.viz import render
 
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(autouse=True)
-def no_system_dot(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
-    assert render.backend() == render.FALLBACK
+pytestmark = pytest.mark.usefixtures("no_system_dot")
 
 
 def texts(svg: str | bytes) -> list[str]:
@@ -83,7 +78,8 @@ def test_pipe_save_and_view(tmp_path):
 
 def test_repr_is_one_line_saying_what_and_how_to_view():
     r = repr(viz.to_dot(graph_cmd.neuron()))
-    assert "\n" not in r and re.fullmatch(r"<GradientGraph: 17 nodes, 14 edges; .*\.draw\('graph\.svg'\).*>", r)
+    assert "\n" not in r
+    assert re.fullmatch(r"<GradientGraph: 17 nodes, 14 edges; .*\.draw\('graph\.svg'\).*>", r)
 
 
 # -- the command's files -------------------------------------------------------------------------

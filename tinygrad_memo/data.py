@@ -23,7 +23,7 @@ import numbers
 import zipfile
 import zlib
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -311,6 +311,7 @@ def batches(
 
     def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for start in range(0, n, batch_size):
+            part: slice | np.ndarray
             if order is None:
                 part = slice(start, start + batch_size)
             else:
@@ -331,8 +332,8 @@ def load(name: str, n: int | None = None, seed: int | None = 0,
     digits); for "digits" an integer ``n`` takes a seeded random subset.
     Extra keyword arguments go to the underlying function (e.g. ``noise``).
     """
-    generators = {"moons": make_moons, "circles": make_circles,
-                  "spirals": make_spirals}
+    generators: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+        "moons": make_moons, "circles": make_circles, "spirals": make_spirals}
     if not isinstance(name, str):
         raise ValueError(f"unknown dataset {name!r}; valid names are {', '.join(DATASETS)}")
     if name in generators:

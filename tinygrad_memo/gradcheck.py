@@ -54,7 +54,7 @@ def _check_call(fn: Any, eps: Any, **tolerances: Any) -> None:
 
 def _weights(out: Node) -> Any:
     """Fixed pseudo-random weights for the output elements (1.0 for a scalar output)."""
-    if isinstance(out, Value) or out.size == 1:
+    if not isinstance(out, Tensor) or out.size == 1:  # a Value, or one element
         return None
     return np.random.default_rng(0).uniform(0.5, 1.5, out.shape).astype(out.dtype)
 
@@ -84,7 +84,7 @@ def numerical_grad(fn: Callable[..., Node], inputs: Sequence[Node], eps: float =
     """
     _check_call(fn, eps)
     items = _check_inputs(inputs)
-    result = []
+    result: list[Any] = []
     for x in items:
         if isinstance(x, Value):
             x0 = x.data

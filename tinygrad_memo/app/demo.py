@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     classes = int(y.max()) + 1
     model = MLP(X.shape[1], [*setup.hidden, classes], activation="relu", seed=args.seed)
     optimizer = Adam(model.parameters(), lr=setup.lr)
-    n_params = sum(p.size for p in model.parameters())
+    n_params = sum(p.data.size for p in model.parameters())
     say(f"dataset {args.dataset}: {len(X_train)} train / {len(X_test)} test samples, "
         f"{X.shape[1]} features, {classes} classes")
     say(f"model {model!r}: {n_params:,} parameters; Adam lr {setup.lr:g}, "

@@ -51,7 +51,7 @@ def _plot_formats() -> dict[str, str]:
 
 
 # a fixed salt and no date make the SVG the same file every time; text stays text
-STYLE = {"svg.hashsalt": "tinygrad-memo", "svg.fonttype": "none", "font.size": 9}
+STYLE: dict[Any, Any] = {"svg.hashsalt": "tinygrad-memo", "svg.fonttype": "none", "font.size": 9}
 
 
 def _save(fig: Any, path: Path) -> None:

@@ -113,7 +113,7 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
     return history
 
 
-def _traced_step(model: Module, loss_fn: LossFn) -> Callable[[Any, Any], Tensor]:
+def _traced_step(model: Module, loss_fn: LossFn) -> Callable[[Any, Any], Any]:  # the loss node
     from ..jit import jit
 
     def picked_nll(logits: Tensor, y: Any) -> Tensor:  # cross_entropy, by indexing

@@ -63,7 +63,9 @@ def record_creation(node: Node) -> None:
     stack = traceback.StackSummary.extract(traceback.walk_stack(frame), limit=40,
                                            lookup_lines=False)
     stack.reverse()  # most recent call last, like a traceback
-    _CREATED[key] = (weakref.ref(node, lambda _, key=key: _CREATED.pop(key, None)), stack)
+    def forget(_: weakref.ref) -> None:
+        _CREATED.pop(key, None)
+    _CREATED[key] = (weakref.ref(node, forget), stack)
 
 
 def creation_site(node: Node) -> str:
@@ -104,6 +106,7 @@ def check_gradient(local: Any, node: Node, vjp: Callable, parents: tuple) -> Non
     if _finite(local):
         return
     op = node._fn
+    assert op is not None  # only a node made by an op has a backward
     i = op.vjps.index(vjp)
     inputs = ", ".join(_shape(p) for p in parents)
     lines = [

@@ -49,7 +49,7 @@ def _size(size: tuple, what: str) -> tuple[int, ...]:
     """``f(2, 3)`` or ``f((2, 3))``: the shape as a tuple of non-negative ints."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in size):
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) >= 0 for n in size):
         raise ValueError(f"{what}: size must be non-negative ints, got {size}")
     return tuple(int(n) for n in size)
 

@@ -10,7 +10,7 @@ per edge of the graph.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
@@ -31,6 +31,8 @@ class Op:
     """
 
     __slots__ = ("name", "symbol", "scalar", "array", "vjps")
+    scalar: Any  # a callable, or None if Value never runs the op
+    array: Any   # a callable, or None if Tensor never runs it
 
     def __init__(self, name: str, vjps: tuple[Callable, ...], scalar: Callable | None = None,
                  array: Callable | None = None, symbol: str | None = None) -> None:
@@ -41,7 +43,10 @@ class Op:
         return f"Op({self.name})"
 
 
-def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
+N = TypeVar("N", bound="Node")  # Value or Tensor: apply returns a node of its inputs' type
+
+
+def apply(op: Op, inputs: tuple[N, ...], ctx: Any = None) -> N:
     """Run ``op`` on ``inputs``: its forward on their raw data, then the result node.
 
     The one place where any op's forward runs, for both node types. A Value (the first
@@ -55,7 +60,7 @@ def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
     """
     node_type = inputs[0].__class__
     floats = node_type.holds_floats
-    forward = op.scalar if floats else op.array
+    forward: Any = op.scalar if floats else op.array  # (None only if no method applies op here)
     n = len(inputs)
     if n == 2:
         x, y = inputs
@@ -65,7 +70,7 @@ def apply(op: Op, inputs: tuple["Node", ...], ctx: Any = None) -> "Node":
     else:
         datas = [x.data for x in inputs]
         data = forward(*datas) if ctx is None else forward(*datas, ctx)
-    out = _new(node_type)
+    out: Any = _new(node_type)  # (filled in field by field below: Value's or Tensor's)
     out._hooks = None
     record = grad_mode.record if switches.count else True  # or False, or anomaly's checker
     if floats:  # a Value: a float, gradient 0.0 from the start, every input needs a gradient
@@ -171,7 +176,9 @@ class Node:
         if name is None:
             _LABELS.pop(key, None)
         else:  # the entry goes when the node dies
-            _LABELS[key] = (weakref.ref(self, lambda _, key=key: _LABELS.pop(key, None)), name)
+            def forget(_: Any, key: int = key) -> None:
+                _LABELS.pop(key, None)
+            _LABELS[key] = (weakref.ref(self, forget), name)
 
     def backward(self, grad: Any = None, create_graph: bool = False,
                  retain_graph: bool | None = None) -> None:

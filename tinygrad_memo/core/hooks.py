@@ -26,7 +26,9 @@ class RemovableHandle:
 
     def remove(self) -> None:
         node = self._node()
-        hooks = None if node is None else node._hooks
+        if node is None:
+            return
+        hooks = node._hooks
         if hooks is not None and self._hook in hooks:
             hooks.remove(self._hook)
             if not hooks:

@@ -423,7 +423,8 @@ class PerInput:
     __slots__ = ("vjp", "made")
 
     def __init__(self, vjp: Any) -> None:
-        self.vjp, self.made = vjp, []
+        self.vjp = vjp
+        self.made: list[Any] = []
 
     def __getitem__(self, i: int) -> Any:
         while len(self.made) <= i:
@@ -456,7 +457,7 @@ reciprocal = Op("reciprocal", array=np.reciprocal, vjps=(
 
 # math.erf elementwise: NumPy has no erf and the core imports NumPy alone; exact to the last
 # bit, at about 0.1 us per element
-_erf = np.frompyfunc(math.erf, 1, 1)
+_erf: Any = np.frompyfunc(math.erf, 1, 1)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 erf = Op("erf", array=lambda x: _erf(x).astype(x.dtype), vjps=(

@@ -64,9 +64,9 @@ def _normalize_axis(axis: Axis, ndim: int, what: str) -> tuple[int, ...] | None:
     else:
         raise TypeError(f"{what}: axis must be an int, a tuple of ints or None, got {axis!r}")
     n = max(ndim, 1)
-    out = []
+    out: list[int] = []
     for a in axes:
-        if isinstance(a, bool) or not isinstance(a, numbers.Integral) or not -n <= a < n:
+        if isinstance(a, bool) or not isinstance(a, numbers.Integral) or not -n <= int(a) < n:
             raise ValueError(f"{what}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % n)
     if len(set(out)) != len(out):
@@ -80,7 +80,7 @@ def _shape_arg(shape: Any, what: str, unknown: bool = False) -> tuple[int, ...]:
     items = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
     for n in items:
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) \
-                or n < (-1 if unknown else 0) or n > 2 ** 62:
+                or int(n) < (-1 if unknown else 0) or int(n) > 2 ** 62:
             raise ValueError(f"{what}: {shape!r} is not a shape (sizes must be integers >= "
                              f"{-1 if unknown else 0}{'; -1 for one unknown size' if unknown else ''})")
     if unknown and items.count(-1) > 1:
@@ -668,7 +668,8 @@ class Tensor(Node):
         (a,) = _all_axes(axis, max(self.ndim, 1), "split") if self.ndim else (None,)
         if a is None:
             raise ValueError("split: a 0-d tensor has no axis to split")
-        n, sizes = self.shape[a], split_size_or_sections
+        n = self.shape[a]
+        sizes: Any = split_size_or_sections
         if isinstance(sizes, numbers.Integral):
             if sizes <= 0:
                 raise ValueError(f"split: split_size must be positive, got {sizes}")
@@ -786,7 +787,7 @@ def _sizes(sizes: tuple, what: str) -> tuple[int, ...]:
 
 def _permutation(axes: tuple, shape: tuple[int, ...], what: str) -> tuple[int, ...]:
     n = len(shape)
-    if not all(isinstance(a, numbers.Integral) and -n <= a < n for a in axes) \
+    if not all(isinstance(a, numbers.Integral) and -n <= int(a) < n for a in axes) \
             or sorted(int(a) % n for a in axes) != list(range(n)):
         raise ValueError(f"{what}: axes {axes} are not a permutation of the "
                          f"{n} axes of a tensor of shape {shape}")

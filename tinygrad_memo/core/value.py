@@ -24,7 +24,7 @@ def _lift(x: Any) -> "Value":
         v._fn, v._x, v._y = None, (), None
         return v
     if isinstance(x, numbers.Real):
-        return Value(x)
+        return Value(float(x))
     return NotImplemented
 
 

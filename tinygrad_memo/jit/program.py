@@ -240,7 +240,7 @@ class _Writer:
         key = (step.op, i, step.ctx)
         t = self.templates.get(key)
         if t is None:
-            syms = [Expr("{%d}" % n, self.src) for n in range(len(names))]
+            syms = [Expr(f"{{{n}}}", self.src) for n in range(len(names))]
             try:
                 res = step.op.vjps[i](syms[0], syms[1], step.ctx, *syms[2:])
                 if not isinstance(res, Expr):
@@ -248,7 +248,7 @@ class _Writer:
                 t = res.text[1:-1] if res.text.startswith("(") and _balanced(res.text[1:-1]) else res.text
             except (Untraceable, TypeError, ValueError, AttributeError):
                 f = self.src.bind(step.op.vjps[i], f"{step.op.name}_vjp{i}")
-                args = ["{0}", "{1}", self.src.literal(step.ctx)] + ["{%d}" % n for n in range(2, len(names))]
+                args = ["{0}", "{1}", self.src.literal(step.ctx)] + [f"{{{n}}}" for n in range(2, len(names))]
                 t = f"{f}({', '.join(args)})"
             self.templates[key] = t
         return t.format(*names)

@@ -229,7 +229,7 @@ class Arr:
     def __lt__(self, o: Any) -> "Arr": return np.less(self, o)
     def __ge__(self, o: Any) -> "Arr": return np.greater_equal(self, o)
     def __le__(self, o: Any) -> "Arr": return np.less_equal(self, o)
-    def __eq__(self, o: Any) -> "Arr": return np.equal(self, o)  # type: ignore[override,return-value]
+    def __eq__(self, o: Any) -> "Arr": return np.equal(self, o)  # type: ignore[override]
     def __neg__(self) -> "Arr": return np.negative(self)  # type: ignore[return-value]
     __hash__ = None  # type: ignore[assignment]
 

@@ -30,9 +30,9 @@ def _check_n(n: Any, who: str) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise ValueError(f"{who}: n must be a non-negative integer, got {n!r} "
                          f"({type(n).__name__})")
-    if n < 0:
+    if int(n) < 0:
         raise ValueError(f"{who}: n must be a non-negative integer, got {big(int(n))}")
-    if n > FIB_MAX:
+    if int(n) > FIB_MAX:
         raise ValueError(f"{who}: n = {big(int(n))} is above FIB_MAX = {FIB_MAX:,} (the "
                          "numbers would not fit in memory)")
     return int(n)

@@ -66,7 +66,9 @@ def count_paths(output: Node, wrt: Node | Iterable[Node]) -> int:
 
 def _local_vjp(g: Any, node: Node, i: int) -> Any:
     """g times d(node)/d(node's i-th input): one local derivative, evaluated."""
-    return node._fn.vjps[i](g, node.data, node._ctx, *[p.data for p in node._inputs])
+    op = node._fn
+    assert op is not None  # only a node made by an op has local derivatives
+    return op.vjps[i](g, node.data, node._ctx, *[p.data for p in node._inputs])
 
 
 def path_grad(output: Node, wrt: Node | Iterable[Node],

@@ -53,7 +53,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True, *,
                  dtype: Any = np.float32) -> None:
-        dims = [normalized_shape] if isinstance(normalized_shape, numbers.Integral) \
+        dims = [normalized_shape] if isinstance(normalized_shape, (int, numbers.Integral)) \
             else list(normalized_shape)
         self.normalized_shape = tuple(_check_size(f"normalized_shape[{i}]", n)
                                       for i, n in enumerate(dims))
@@ -154,7 +154,8 @@ class BatchNorm1d(Module):
         else:
             scale = (self.running_var.data.astype(x.dtype) + self.eps) ** -0.5
             y = (x - self.running_mean.data.reshape(shape)) * scale.reshape(shape)
-        if self.affine:  # (N, C) broadcasts against (C,) as it is: no reshape nodes then
+        if self.weight is not None and self.bias is not None:  # affine: (N, C) broadcasts against
+            # (C,) as it is, so no reshape nodes then
             w, b = (self.weight, self.bias) if x.ndim == 2 else \
                 (self.weight.reshape(shape), self.bias.reshape(shape))
             y = y * w + b

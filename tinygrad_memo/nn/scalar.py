@@ -15,7 +15,7 @@ import random
 from typing import Any, Sequence
 
 from ..core.value import Value
-from .module import Module
+from .module import Module, Parameter
 
 Seed = int | random.Random | None
 
@@ -43,8 +43,8 @@ class Neuron(Module):
 
     forward = __call__
 
-    def parameters(self) -> list[Value]:
-        return self.w + [self.b]
+    def parameters(self) -> list[Parameter]:
+        return [*self.w, self.b]
 
     def config(self) -> dict[str, Any]:
         return {"nin": len(self.w), "nonlin": self.nonlin}
@@ -70,7 +70,7 @@ class Layer(Module):
 
     forward = __call__
 
-    def parameters(self) -> list[Value]:
+    def parameters(self) -> list[Parameter]:
         return [p for n in self.neurons for p in n.parameters()]
 
     def config(self) -> dict[str, Any]:
@@ -96,13 +96,14 @@ class MLP(Module):
         self.named_parameters()  # label every Value by its name for graph pictures
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        out: Any = x
         for layer in self.layers:
-            x = layer(x)
-        return x
+            out = layer(out)
+        return out
 
     forward = __call__
 
-    def parameters(self) -> list[Value]:
+    def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def config(self) -> dict[str, Any]:

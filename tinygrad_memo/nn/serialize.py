@@ -28,7 +28,7 @@ import numpy as np
 # Every Module subclass, by "module.QualName": `Module.load` rebuilds only these classes, so
 # reading a model file never imports code named by the file. (module.py imports this file,
 # never the other way round: models are typed loosely here.)
-MODEL_CLASSES: dict[str, type] = {}
+MODEL_CLASSES: dict[Any, Any] = {}  # name -> Module subclass (any key may be looked up)
 
 
 def register_class(cls: type) -> None:

@@ -43,7 +43,7 @@ def _check_params(params: Params, who: str) -> list[Value | Tensor]:
             raise TypeError(f"{who}: parameter {i} is {type(p).__name__}, expected a Value or Tensor")
         if not p.is_leaf:  # the result of an op: updating it would not change the model
             raise ValueError(f"{who}: parameter {i} is not a leaf (it was computed by "
-                             f"{p._fn.name}); an optimizer can only update leaves")
+                             f"{getattr(p._fn, 'name', 'an op')}); an optimizer can only update leaves")
         if id(p) in seen:
             raise ValueError(f"{who}: parameter {i} appears more than once in the list")
         seen.add(id(p))

@@ -154,7 +154,8 @@ svg .hidden { visibility: hidden; }
 </div>
 <div id="counters">
 <div class="counter" id="memoCount">memoized backprop: local derivatives evaluated<b id="memoN">0</b></div>
-<div class="counter" id="naiveCount">naive chain rule, path by path, for the leaves done so far<b id="naiveN">0</b></div>
+<div class="counter" id="naiveCount">naive chain rule, path by path, for the leaves done so far
+<b id="naiveN">0</b></div>
 </div>
 <div id="caption"></div>
 <div id="main">

@@ -108,6 +108,7 @@ def _requires_grad(node: Node) -> bool:
 
 
 def _op_text(node: Node) -> str:
+    assert node._fn is not None  # (called for op nodes only)
     name = node._fn.name
     if name == "pow" and isinstance(node._ctx, (int, float)):
         return f"^{fmt(node._ctx)}"

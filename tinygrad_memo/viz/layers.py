@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Optional, Union
+from typing import Callable
 
 import graphviz
 import numpy as np
@@ -16,7 +16,7 @@ from .style import (_KIND_STYLE, _NONFINITE, _Scale, _ZERO_TEXT, _edge_label, _f
 from .flow import GraphTooLargeError, _Flow, _data_text, _requires_grad, layer_of
 
 
-GroupBy = Union[None, str, Callable[[Node], Optional[str]]]
+GroupBy = None | str | Callable[[Node], str | None]
 
 _INPUTS = "inputs & constants"
 
@@ -85,7 +85,7 @@ def _collapsed(graph: graphviz.Digraph, flow: _Flow, key: Callable[[Node], str |
     members: dict[str, list[Node]] = {g: [] for g in names}
     for n in flow.nodes:
         members[group[n]].append(n)
-    between: dict[tuple[str, str], list[float]] = {}
+    between: dict[tuple[str, str], list[float | None]] = {}
     for node in flow.nodes:
         for k, p in enumerate(node._inputs):
             a, b = group[p], group[node]

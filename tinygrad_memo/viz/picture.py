@@ -61,6 +61,8 @@ class GradientGraph(graphviz.Digraph):
     The default format is SVG.
     """
 
+    directory: str  # (graphviz's; render may set it)
+
     def __repr__(self) -> str:
         attrs = ("\tnode ", "\tedge ", "\tgraph ")
         lines = [line for line in self.body if not line.startswith(attrs)]

@@ -6,6 +6,10 @@ from typing import Callable
 from .harness import OURS, Table
 
 
+def at_most(limit: float) -> Callable[[float], bool]:
+    return lambda v: v <= limit
+
+
 def targets(tables: dict[str, Table]) -> Table:
     t = Table("Targets (issue 7), ratios from this run", ["workload", "target", "measured", "status"])
 
@@ -34,8 +38,7 @@ def targets(tables: dict[str, Table]) -> Table:
         r = mlp.get(f"{OURS}@{batch}", {}).get("ratio_median")
         lim = 1.5 if batch <= 16 else 1.15 if batch >= 256 else None
         if lim:
-            add(f"MLP step batch {batch}", f"<= {lim}x NumPy floor", r, lambda v, lim=lim: v <= lim,
-                "{:.2f}x")
+            add(f"MLP step batch {batch}", f"<= {lim}x NumPy floor", r, at_most(lim), "{:.2f}x")
         for p in ("torch", "mygrad"):
             if f"{p}@{batch}" in mlp:
                 rv = mlp[f"{OURS}@{batch}"]["median_s"] / mlp[f"{p}@{batch}"]["median_s"]

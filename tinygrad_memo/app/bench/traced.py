@@ -84,7 +84,7 @@ def mlp_cases(batch: int, fw: str) -> tuple[Callable[[], float], float | None]:
     traced = jit(loss)
 
     def step() -> float:
-        out = traced(X, y)
+        out: Any = traced(X, y)
         for p in P:  # the floor's update, in place (the .grad arrays are the step's own)
             p.grad *= LR
             p.data -= p.grad
@@ -177,7 +177,7 @@ def worker_tensor(sample_s: float, samples: int) -> dict[str, Any]:
         cases.setdefault("chain", {})[fw] = chain_case(fw)
     out: dict[str, Any] = {}
     for name, sides in cases.items():
-        for fw, (step, trace_s) in sides.items():
+        for fw, (_, trace_s) in sides.items():
             out[f"{name}|{fw}"] = []
             out[f"trace:{name}|{fw}"] = trace_s
         for _ in range(samples):
