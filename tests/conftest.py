@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pytest
 
-from tinygrad_memo import Tensor, grad
+from tinygrad_memo import Tensor, grad, optim
 from tinygrad_memo.core.engine import Node
 from tinygrad_memo.viz import render
 
@@ -77,3 +77,18 @@ def no_system_dot(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     """Hide any system Graphviz: an empty PATH, so rendering must use the PyPI fallback."""
     monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
     assert render.backend() == render.FALLBACK
+
+
+def steps_against_torch(torch: Any, name: str, kw: dict, p0: np.ndarray,
+                        grads: Sequence[np.ndarray]) -> Any:
+    """Our optimizer ``name`` and torch.optim's, fed the same gradients: after each step,
+    (our parameter, torch's parameter) as arrays."""
+    tp = torch.tensor(p0.copy(), requires_grad=True)
+    topt = getattr(torch.optim, name)([tp], **kw)
+    mp = Tensor(p0.copy(), requires_grad=True)
+    mopt = getattr(optim, name)([mp], **kw)
+    for g in grads:
+        tp.grad, mp.grad = torch.tensor(g), g
+        topt.step()
+        mopt.step()
+        yield mp.data, tp.detach().numpy()

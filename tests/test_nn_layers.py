@@ -22,6 +22,19 @@ def backward_with(out, upstream):
     (out * upstream).sum().backward()
 
 
+def against_torch(torch, ours, theirs, xa, up, rtol=1e-7, atol=1e-12):
+    """``ours`` and torch's ``theirs`` on ``xa``, backward with upstream ``up``: their outputs
+    and input gradients must agree."""
+    x = t64(xa)
+    out = ours(x)
+    backward_with(out, up)
+    tx = torch.tensor(xa, requires_grad=True)
+    r = theirs(tx)
+    (r * torch.tensor(up)).sum().backward()
+    np.testing.assert_allclose(out.data, r.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=rtol, atol=atol)
+
+
 # -- Module: train/eval, buffers, counting ---------------------------------------------------
 
 class Net(nn.Module):
@@ -267,14 +280,7 @@ def test_layernorm_matches_pytorch_values_and_gradients(shape, normalized):
         ref.bias.copy_(torch.tensor(ln.bias.data))
     xa = RNG.normal(size=shape)
     up = RNG.normal(size=shape)
-    x = t64(xa)
-    out = ln(x)
-    backward_with(out, up)
-    tx = torch.tensor(xa, requires_grad=True)
-    r = ref(tx)
-    (r * torch.tensor(up)).sum().backward()
-    np.testing.assert_allclose(out.data, r.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(x.grad, tx.grad.numpy(), atol=1e-12)
+    against_torch(torch, ln, ref, xa, up)
     np.testing.assert_allclose(ln.weight.grad, ref.weight.grad.numpy(), atol=1e-12)
     np.testing.assert_allclose(ln.bias.grad, ref.bias.grad.numpy(), atol=1e-12)
 
@@ -308,16 +314,9 @@ def test_batchnorm_training_steps_and_running_stats_match_pytorch(shape, momentu
     for step in range(4):
         xa = RNG.normal(loc=step, scale=1 + step, size=shape)
         up = RNG.normal(size=shape)
-        x = t64(xa)
         bn.zero_grad()
-        out = bn(x)
-        backward_with(out, up)
-        tx = torch.tensor(xa, requires_grad=True)
         ref.zero_grad()
-        r = ref(tx)
-        (r * torch.tensor(up)).sum().backward()
-        np.testing.assert_allclose(out.data, r.detach().numpy(), atol=1e-12)
-        np.testing.assert_allclose(x.grad, tx.grad.numpy(), atol=1e-12)
+        against_torch(torch, bn, ref, xa, up)
         np.testing.assert_allclose(bn.weight.grad, ref.weight.grad.numpy(), atol=1e-12)
         np.testing.assert_allclose(bn.bias.grad, ref.bias.grad.numpy(), atol=1e-12)
         np.testing.assert_allclose(bn.running_mean.data, ref.running_mean.numpy(), atol=1e-12)
@@ -326,14 +325,7 @@ def test_batchnorm_training_steps_and_running_stats_match_pytorch(shape, momentu
     # evaluation: the running statistics normalise, and they stay put
     bn.eval(), ref.eval()
     xa, up = RNG.normal(size=shape), RNG.normal(size=shape)
-    x = t64(xa)
-    out = bn(x)
-    backward_with(out, up)
-    tx = torch.tensor(xa, requires_grad=True)
-    r = ref(tx)
-    (r * torch.tensor(up)).sum().backward()
-    np.testing.assert_allclose(out.data, r.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(x.grad, tx.grad.numpy(), atol=1e-12)
+    against_torch(torch, bn, ref, xa, up)
     np.testing.assert_allclose(bn.running_var.data, ref.running_var.numpy(), atol=1e-12)
     assert int(bn.num_batches_tracked.data) == 4
 
@@ -396,14 +388,7 @@ def test_activations_match_pytorch_including_at_zero_and_far_out(make, name, kw)
     xa = np.concatenate([RNG.normal(size=10) * 3, [0.0, -0.0, 30.0, -30.0, 200.0, -200.0]])
     xa = xa.reshape(4, 4)
     up = RNG.normal(size=xa.shape)
-    x = t64(xa)
-    out = make()(x)
-    backward_with(out, up)
-    tx = torch.tensor(xa, requires_grad=True)
-    r = getattr(torch.nn, name)(**kw)(tx)
-    (r * torch.tensor(up)).sum().backward()
-    np.testing.assert_allclose(out.data, r.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    against_torch(torch, make(), getattr(torch.nn, name)(**kw), xa, up, rtol=1e-12)
 
 
 def test_activation_modules_take_arrays_and_check_arguments():

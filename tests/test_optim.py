@@ -1,6 +1,7 @@
 """Optimizers, step by step against numbers computed by hand (PyTorch's rules)."""
 import numpy as np
 import pytest
+from conftest import steps_against_torch
 
 from tinygrad_memo import Tensor, Value, nn, optim
 
@@ -135,12 +136,5 @@ def test_matches_pytorch_when_installed():
     p0, grads = rng.normal(size=(3, 4)), [rng.normal(size=(3, 4)) for _ in range(4)]
     for name, kw in [("SGD", dict(lr=0.05, momentum=0.5, weight_decay=0.1)),
                      ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1))]:
-        tp = torch.tensor(p0.copy(), requires_grad=True)
-        topt = getattr(torch.optim, name)([tp], **kw)
-        mp = Tensor(p0.copy(), requires_grad=True)
-        mopt = getattr(optim, name)([mp], **kw)
-        for g in grads:
-            tp.grad, mp.grad = torch.tensor(g), g
-            topt.step()
-            mopt.step()
-        np.testing.assert_allclose(mp.data, tp.detach().numpy(), rtol=0, atol=1e-14)
+        *_, (ours, theirs) = steps_against_torch(torch, name, kw, p0, grads)
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14)

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import steps_against_torch
 
 from tinygrad_memo import Tensor, Value, optim
 from tinygrad_memo.optim import lr_scheduler
@@ -69,15 +70,8 @@ def test_matches_torch_optim(name, kw):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     p0, grads = rng.normal(size=(3, 4)), [rng.normal(size=(3, 4)) for _ in range(6)]
-    tp = torch.tensor(p0.copy(), requires_grad=True)
-    topt = getattr(torch.optim, name)([tp], **kw)
-    mp = Tensor(p0.copy(), requires_grad=True)
-    mopt = getattr(optim, name)([mp], **kw)
-    for g in grads:
-        tp.grad, mp.grad = torch.tensor(g), g
-        topt.step()
-        mopt.step()
-        np.testing.assert_allclose(mp.data, tp.detach().numpy(), rtol=0, atol=1e-14)
+    for ours, theirs in steps_against_torch(torch, name, kw, p0, grads):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14)
 
 
 # -- schedules -------------------------------------------------------------------------------
