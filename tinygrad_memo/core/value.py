@@ -47,6 +47,8 @@ class Value(Node):
             self.label = label
 
     # -- binary operators ----------------------------------------------------------------
+    # Each operator lifts a number itself instead of sharing a helper: a helper is one more
+    # Python frame per op, the cost `engine.apply` avoids (see its docstring).
     def __add__(self, other: Any) -> "Value":
         if other.__class__ is not Value:
             other = _lift(other)
