@@ -101,7 +101,7 @@ class Jitted:
                 f"jit check: the forward value differs: replayed {replayed.data!r}, eager "
                 f"{out.data!r}; fn computes something outside the ops that the trace froze (a "
                 "branch on a value, a number read from data, an array made with NumPy inside fn "
-                "from an input, such as nn.cross_entropy's one-hot targets, or random numbers "
+                "from an input, such as one-hot targets built with np.eye, or random numbers "
                 "drawn inside fn); see docs/jit.md")
         for h, g in zip(holders, got):
             if not _close(g, h.grad):
