@@ -274,10 +274,14 @@ def toposort(root: Node) -> list[Node]:
     expanded the first time it is popped; the ``None`` pushed above it marks "all of the
     node's inputs are done", and only then is the node appended. A leaf has no inputs, so
     it is appended as soon as it is reached.
+
+    In a Value graph every node requires a gradient (``values``): not asking saves a
+    class-attribute lookup per edge (callgrind, the moons graph: 175M -> 165M).
     """
     order: list[Node] = []
     seen: set[Node] = set()
     stack: list[Any] = [root]
+    values = root.holds_floats
     while stack:
         node = stack.pop()
         if node is None:
@@ -289,7 +293,7 @@ def toposort(root: Node) -> list[Node]:
             x = node._x
             if x.__class__ is tuple:
                 for parent in x:
-                    if parent not in seen and parent.requires_grad:
+                    if parent not in seen and (values or parent.requires_grad):
                         if parent._fn is None:  # a leaf has no inputs: it is done at once
                             seen.add(parent)
                             order.append(parent)
@@ -300,13 +304,13 @@ def toposort(root: Node) -> list[Node]:
             # graph: 214M instructions, 176M unrolled (and 220M with list.append, set.add
             # cached in locals: 3.11 specialises the direct calls).
             y = node._y
-            if x not in seen and x.requires_grad:
+            if x not in seen and (values or x.requires_grad):
                 if x._fn is None:
                     seen.add(x)
                     order.append(x)
                 else:
                     stack.append(x)
-            if y not in seen and y.requires_grad:
+            if y not in seen and (values or y.requires_grad):
                 if y._fn is None:
                     seen.add(y)
                     order.append(y)
@@ -350,6 +354,9 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     check = None if anomaly is None else anomaly.check
     fast = check is None and observer is None and stats is None  # nothing watches the loop
     evaluations = 0
+    # In a Value graph every node requires and keeps a gradient: not asking saves three
+    # class-attribute lookups per node (callgrind, moons backward: 370M -> 340M).
+    values = root.holds_floats
     for node in _drain(order) if free else reversed(order):  # reverse topological order
         g = memo.pop(node, None)
         if g is None:  # no path carried a gradient here (e.g. only through integer indices)
@@ -360,7 +367,7 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
             observer.final(node, g)
         if keep and node in keep:
             found[node] = g
-        if accumulate and node._keeps_grad:
+        if accumulate and (values or node._keeps_grad):
             prev = node.grad  # (a Tensor's first gradient: an array of its own, see _own)
             node.grad = _own(g, node, adopted) if prev is None else prev + g
         op = node._fn
@@ -379,13 +386,13 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
             else:
                 x, y = a.data, b.data
             vjp_x, vjp_y = op.vjps
-            if a.requires_grad:
+            if values or a.requires_grad:
                 local = vjp_x(g, out, None, x, y)
                 if local.__class__ is not float:  # (a Value's gradient is one already)
                     local = fit(local, a.data, op, 0)
                 prev = memo.get(a)
                 memo[a] = local if prev is None else prev + local
-            if b.requires_grad:
+            if values or b.requires_grad:
                 local = vjp_y(g, out, None, x, y)
                 if local.__class__ is not float:
                     local = fit(local, b.data, op, 1)
