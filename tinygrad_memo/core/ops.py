@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, Op
+from .engine import Node, Op, sum_to
 
 # -- helpers the vjps share ------------------------------------------------------------
 
@@ -24,47 +24,6 @@ from .engine import Node, Op
 def raw(x: Any) -> Any:
     """The raw number/array inside a node (vjps use it where no gradient should flow)."""
     return x.data if isinstance(x, Node) else x
-
-
-def unbroadcast(g: Any, x: Any) -> Any:
-    """Sum ``g`` back to ``x``'s shape.
-
-    A broadcast operand was used once per copy, so its gradient is the sum over the copies:
-    over the leading axes broadcasting added and over the axes where ``x`` has size 1.
-    """
-    if x.__class__ is float or x.__class__ is not np.ndarray and not isinstance(x, Node):
-        return g  # a Value's data, float or not (see `is_number`): nothing to broadcast
-    shape, gshape = x.shape, g.shape
-    if gshape != shape:
-        lead = len(gshape) - len(shape)
-        if 1 not in shape:  # only leading axes were added (a bias, say): one sum, no reshape
-            g = g.sum(axis=tuple(range(lead)))
-        else:
-            axes = tuple(range(lead)) + _stretched(shape, gshape, lead)
-            if axes:
-                g = g.sum(axis=axes, keepdims=True)
-            g = g.reshape(shape)
-    return cast_like(g, x)
-
-
-def _stretched(shape: tuple[int, ...], gshape: tuple[int, ...], lead: int) -> tuple[int, ...]:
-    """The axes of ``gshape`` where broadcasting stretched a size-1 axis of ``shape``.
-
-    (Its own function: a generator inside `unbroadcast` would make every call of it, even
-    a Value's, which returns at once, build two closure cells: callgrind, moons backward,
-    960M -> 897M instructions.)"""
-    return tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-
-
-def cast_like(g: Any, x: Any) -> Any:
-    """``g`` in ``x``'s dtype: an op on mixed dtypes (float32 with float64, int with float)
-    computes in the wider one, but each input's gradient keeps the input's own dtype."""
-    if isinstance(g, Node):  # create_graph: a Tensor gradient is cast by a differentiable op
-        dtype = getattr(x, "dtype", None)  # (a Value has none)
-        return g if dtype is None or g.data.dtype == dtype else g.to(dtype)
-    if g.dtype is not x.dtype:
-        return g.astype(x.dtype)
-    return g
 
 
 def exp_of(x: Any) -> Any:
@@ -205,25 +164,24 @@ def _at_zero(local: Any, g: Any, zero: Any) -> Any:
 # -- elementwise binary ops (broadcasting) ---------------------------------------------
 
 add = Op("add", symbol="+", scalar=operator.add, array=np.add, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(g, x),
-    lambda g, out, ctx, x, y: unbroadcast(g, y)))
+    lambda g, out, ctx, x, y: g,
+    lambda g, out, ctx, x, y: g))
 
 sub = Op("sub", symbol="-", scalar=operator.sub, array=np.subtract, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(g, x),
-    lambda g, out, ctx, x, y: unbroadcast(-g, y)))
+    lambda g, out, ctx, x, y: g,
+    lambda g, out, ctx, x, y: -g))
 
 mul = Op("mul", symbol="*", scalar=operator.mul, array=np.multiply, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(g * y, x),
-    lambda g, out, ctx, x, y: unbroadcast(g * x, y)))
+    lambda g, out, ctx, x, y: g * y,
+    lambda g, out, ctx, x, y: g * x))
 
 div = Op("div", symbol="/", scalar=_div, array=np.divide, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(divide(g, y), x),
-    lambda g, out, ctx, x, y: unbroadcast(divide(-g * out, y), y)))
+    lambda g, out, ctx, x, y: divide(g, y),
+    lambda g, out, ctx, x, y: divide(-g * out, y)))
 
 pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(_at_zero(g * y * power(x, y - 1), g, raw(y) == 0), x),
-    lambda g, out, ctx, x, y: unbroadcast(
-        _at_zero(g * out * log_of(x), g, (raw(x) == 0) & (raw(y) >= 0)), y)))
+    lambda g, out, ctx, x, y: _at_zero(g * y * power(x, y - 1), g, raw(y) == 0),
+    lambda g, out, ctx, x, y: _at_zero(g * out * log_of(x), g, (raw(x) == 0) & (raw(y) >= 0))))
 
 # x ** c for a constant number c (kept in ctx, so no node is made for it); x ** 0 is the
 # constant 1, so its derivative is 0 everywhere (0 * x ** -1 would be nan at x = 0)
@@ -238,8 +196,8 @@ def _matmul_grad(g: Any, x: Any, y: Any, which: int) -> Any:
     batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
     g2 = g.reshape(batch + (x2.shape[-2], y2.shape[-1]))
     if which == 0:
-        return unbroadcast(g2 @ swap_last(y2), x2).reshape(x.shape)
-    return unbroadcast(swap_last(x2) @ g2, y2).reshape(y.shape)
+        return sum_to(g2 @ swap_last(y2), x2.shape).reshape(x.shape)
+    return sum_to(swap_last(x2) @ g2, y2.shape).reshape(y.shape)
 
 
 def swap_last(x: Any) -> Any:
@@ -249,10 +207,8 @@ def swap_last(x: Any) -> Any:
 
 
 matmul = Op("matmul", symbol="@", array=np.matmul, vjps=(
-    lambda g, out, ctx, x, y: cast_like(g @ y.T, x) if x.ndim == 2 == y.ndim
-    else _matmul_grad(g, x, y, 0),
-    lambda g, out, ctx, x, y: cast_like(x.T @ g, y) if x.ndim == 2 == y.ndim
-    else _matmul_grad(g, x, y, 1)))
+    lambda g, out, ctx, x, y: g @ y.T if x.ndim == 2 == y.ndim else _matmul_grad(g, x, y, 0),
+    lambda g, out, ctx, x, y: x.T @ g if x.ndim == 2 == y.ndim else _matmul_grad(g, x, y, 1)))
 
 # -- elementwise unary ops --------------------------------------------------------------
 
@@ -328,7 +284,7 @@ transpose = Op("transpose", array=lambda x, axes: x.transpose(axes), vjps=(  # c
     lambda g, out, axes, x: g.transpose(*np.argsort(axes)),))
 
 broadcast = Op("broadcast_to", array=np.broadcast_to, vjps=(  # ctx = the new shape
-    lambda g, out, shape, x: unbroadcast(g, x),))
+    lambda g, out, shape, x: g,))  # (the engine sums it back to x's shape)
 
 
 def scatter_array(g: np.ndarray, index: Any, shape: tuple[int, ...], repeats: bool) -> np.ndarray:
@@ -548,7 +504,7 @@ def _pick(which: int) -> Any:
         mine = (xd if which == 0 else yd) == od
         other = (yd if which == 0 else xd) == od
         share = (mine * np.where(other, 0.5, 1.0)).astype(od.dtype)
-        return unbroadcast(g * share, x if which == 0 else y)
+        return g * share
     return vjp
 
 
@@ -558,8 +514,8 @@ minimum = Op("minimum", array=np.minimum, vjps=(_pick(0), _pick(1)))
 
 # where(cond, x, y), ctx = the boolean condition array
 where = Op("where", array=lambda x, y, cond: np.where(cond, x, y), vjps=(
-    lambda g, out, cond, x, y: unbroadcast(keep_where(g, cond), x),
-    lambda g, out, cond, x, y: unbroadcast(keep_where(g, ~cond), y)))
+    lambda g, out, cond, x, y: keep_where(g, cond),
+    lambda g, out, cond, x, y: keep_where(g, ~cond)))
 
 # -- comparisons and logic: boolean results, no gradient (never recorded) -----------------
 
@@ -654,7 +610,7 @@ def reverse_cumsum(g: Any, axis: int) -> Any:
 
 # ctx = the axis
 cumsum = Op("cumsum", array=lambda x, axis: x.cumsum(axis), vjps=(
-    lambda g, out, axis, x: cast_like(reverse_cumsum(g, axis), x),))
+    lambda g, out, axis, x: reverse_cumsum(g, axis),))
 
 # -- shape ---------------------------------------------------------------------------------------
 
@@ -680,7 +636,7 @@ pad = Op("pad", array=lambda x, ctx: np.pad(x, ctx[0], constant_values=ctx[1]), 
 
 def _cat_vjp(i: int, g: Any, out: Any, ctx: tuple, *xs: Any) -> Any:
     axis, offsets = ctx
-    return cast_like(g[(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),)], xs[i])
+    return g[(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),)]
 
 
 # any number of inputs; ctx = (axis, the offsets where each input starts, then the end)
@@ -689,7 +645,7 @@ cat = Op("cat", array=lambda *xs: np.concatenate(xs[:-1], axis=xs[-1][0]),
 
 # any number of inputs; ctx = the new axis
 stack = Op("stack", array=lambda *xs: np.stack(xs[:-1], axis=xs[-1]), vjps=PerInput(  # type: ignore[arg-type]
-    lambda i, g, out, axis, *xs: cast_like(g[(slice(None),) * axis + (i,)], xs[i])))
+    lambda i, g, out, axis, *xs: g[(slice(None),) * axis + (i,)]))
 
 # -- losses ----------------------------------------------------------------------------------
 
@@ -753,7 +709,7 @@ def _cross_entropy_vjp(g: Any, out: Any, saved: SavedSoftmax, x: Any, t: Any) ->
     scale = g / n
     d = saved.softmax * scale
     d[saved.rows, t] -= scale
-    return d.astype(x.dtype, copy=False)
+    return d  # (float32 for float16 logits: the engine casts it back)
 
 
 # logits (N, C) and N integer class labels (an input, not ctx: a jit program reads new
