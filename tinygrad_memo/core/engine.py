@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
+from .broadcast import fit
 from .hooks import RemovableHandle, register as _register_hook, run_hooks
 from .modes import grad_mode, switches
 
@@ -26,7 +27,7 @@ class Op:
     as one last argument, ``ctx``, which is never None for such an op. `apply` is the only
     caller of either. ``vjps[i](g, out, ctx, *xs)`` is g times d(out)/d(xs[i]), written as
     the math: where the op broadcast ``xs[i]`` (or computed in a wider dtype) the engine
-    sums the result back to the input's shape and dtype (`fit`). It uses operators that raw
+    sums the result back to the input's shape and dtype (`broadcast.fit`). It uses operators that raw
     data and nodes share, so it runs on floats/arrays (fast path) or on nodes
     (``create_graph=True``: the gradient itself becomes differentiable).
     ``symbol`` is how micrograd prints the op (``Value._op``): '+', '*', 'ReLU', ...
@@ -51,7 +52,8 @@ N = TypeVar("N", bound="Node")  # Value or Tensor: apply returns a node of its i
 def apply(op: Op, inputs: tuple[N, ...], ctx: Any = None) -> N:
     """Run ``op`` on ``inputs``: its forward on their raw data, then the result node.
 
-    The one place where any op's forward runs, for both node types. A Value (the first
+    Where any op's forward runs, for both node types (`scalar_operator` is this function
+    for Value's arithmetic operators, in one frame). A Value (the first
     input's type says which) runs ``op.scalar`` and records ``(op, inputs, ctx)`` always;
     a Tensor runs ``op.array`` and records only if an input requires a gradient. Under
     `no_grad` (``grad_mode.record`` false) nothing is recorded.
@@ -416,35 +418,6 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     return found
 
 
-def fit(local: Any, data: Any, op: Op, i: int) -> Any:
-    """A vjp's result as the gradient of the op's ``i``-th input, whose raw data is ``data``:
-    PyTorch's rule for every op (its engine's ``validate_outputs``), so that vjps can be
-    written as the math.
-
-    Where the op broadcast the input, each element was used once per copy, so its gradient
-    is the sum over the copies; where the op computed in a wider dtype (float32 with
-    float64), the gradient comes back in the input's own. Any other shape is a broken vjp:
-    an error, never a wrongly shaped ``.grad``.
-    """
-    if data.__class__ is not np.ndarray:  # a Value's number: no shape to fit
-        return local
-    shape = getattr(local, "shape", None)
-    if shape is None:  # a plain number from a vjp of a Tensor op
-        local = np.asarray(local, data.dtype)
-        shape = local.shape
-    if shape != data.shape:
-        summed = sum_to(local, data.shape)
-        if summed is None:
-            raise RuntimeError(
-                f"backward: the vjp of {op.name} for its input {i} returned a gradient of shape "
-                f"{tuple(shape)} for an input of shape {data.shape}, which broadcasting cannot "
-                "explain: a vjp returned the wrong shape")
-        local = summed
-    if isinstance(local, Node):  # create_graph: cast by a differentiable op
-        return local if local.data.dtype == data.dtype else local.to(data.dtype)  # type: ignore[attr-defined]
-    return local if local.dtype is data.dtype else local.astype(data.dtype)
-
-
 def local_grad(node: Node, i: int, g: Any) -> Any:
     """``g`` times d(node)/d(its ``i``-th input), one local derivative evaluated as the memo
     loop does (fitted to the input); for code that walks a graph itself (`memo.path_grad`,
@@ -453,25 +426,6 @@ def local_grad(node: Node, i: int, g: Any) -> Any:
     assert op is not None  # only a node made by an op has local derivatives
     local = op.vjps[i](g, node.data, node._ctx, *[p.data for p in inputs])
     return fit(local, inputs[i].data, op, i)
-
-
-def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
-    """``g`` (an array or a Tensor) summed back to ``shape``, from which broadcasting made
-    it: over the leading axes it added and the axes where ``shape`` has size 1. None if
-    ``shape`` does not broadcast to ``g``'s shape."""
-    gshape = tuple(g.shape)
-    lead = len(gshape) - len(shape)
-    if lead < 0:
-        return None
-    stretched = []
-    for k, n in enumerate(shape):
-        if n != gshape[lead + k]:
-            if n != 1:
-                return None
-            stretched.append(lead + k)
-    if not stretched:  # only leading axes were added (a bias, say): one sum, no reshape
-        return g.sum(axis=tuple(range(lead))) if lead else g
-    return g.sum(axis=tuple(range(lead)) + tuple(stretched), keepdims=True).reshape(shape)
 
 
 def _own(g: Any, node: Node, adopted: set[int]) -> Any:
