@@ -332,17 +332,17 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     into it have been summed, so its gradient is final and is passed on to its inputs once
     (one vjp per edge), then dropped. With ``accumulate`` the final gradient is added into
     ``.grad`` of every node that keeps one; the gradients of ``wanted`` nodes are returned.
-    ``stats``, if given, receives the number of nodes and of local derivatives evaluated
-    (counting them takes the loop's general path, as the observer and anomaly checks do).
 
     Without ``retain_graph`` (and ``create_graph``) each node also lets go of its inputs
     once it has passed its gradient on, and is dropped from ``order``: what is no longer
     needed dies during backward, so memory shrinks to the frontier still to be processed.
-    Hooks (`Node.register_hook`) see each final gradient (except those of ``mute`` nodes);
-    `detect_anomaly` checks each local.
-    ``observer`` (e.g. `viz.animate`) watches the loop itself: ``observer.final(node, g)``
-    when a node's gradient is final, ``observer.edge(node, parent, local, total)`` after each
-    local derivative is added into the memo (``total`` = ``memo[parent]`` so far).
+    Hooks (`Node.register_hook`) see each final gradient (except those of ``mute`` nodes).
+
+    What watches the loop: ``observer`` (e.g. `viz.animate`), `detect_anomaly`'s checker,
+    and the counter behind ``stats`` (which receives the number of nodes and of local
+    derivatives evaluated). Each has ``final(node, g)``, called when a node's gradient is
+    final, and ``edge(node, i, inputs, local, total)``, called after the local derivative
+    for the node's ``i``-th input is added into the memo (``total`` = its memo so far).
     """
     memo: dict[Node, Any] = {root: seed}
     found: dict[Node, Any] = {}
@@ -352,21 +352,20 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     n_nodes = len(order)
     free = not (retain_graph or create_graph)
     muted = set(mute)
-    anomaly = grad_mode.anomaly  # detect_anomaly's checker, or None
-    check = None if anomaly is None else anomaly.check
-    fast = check is None and observer is None and stats is None  # nothing watches the loop
-    evaluations = 0
+    counter = None if stats is None else _Counter()
+    watch = _watching(observer, grad_mode.anomaly, counter)
     # In a Value graph every node requires and keeps a gradient: not asking saves three
     # class-attribute lookups per node (callgrind, moons backward: 370M -> 340M).
     values = root.holds_floats
+    fast = values and watch is None
     for node in _drain(order) if free else reversed(order):  # reverse topological order
         g = memo.pop(node, None)
         if g is None:  # no path carried a gradient here (e.g. only through integer indices)
             continue
         if node._hooks is not None and node not in muted:
             g = run_hooks(node, g)
-        if observer is not None:
-            observer.final(node, g)
+        if watch is not None:
+            watch.final(node, g)
         if keep and node in keep:
             found[node] = g
         if accumulate and (values or node._keeps_grad):
@@ -380,42 +379,67 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
             node._x, node._y = FREED, None
         out = node if create_graph else node.data
         if fast and a.__class__ is not tuple:
-            # A binary op (inputs in the two slots): the loop below, unrolled, for when
-            # nothing watches the loop (no zip, no list, no *args, no counting). Callgrind,
-            # the moons backward (65,818 nodes): 632M instructions, 955M without this branch.
+            # A binary op of Values when nothing watches: the loop below, unrolled (no zip,
+            # no list, no *args, no fit: a float needs none). Callgrind, moons backward
+            # (65,818 nodes, toposort included): 477M instructions, 972M without it.
             if create_graph:
                 x, y = a, b
-            else:
+            else:  # (not a conditional tuple: 16M instructions more)
                 x, y = a.data, b.data
             vjp_x, vjp_y = op.vjps
-            if values or a.requires_grad:
-                local = vjp_x(g, out, None, x, y)
-                if local.__class__ is not float:  # (a Value's gradient is one already)
-                    local = fit(local, a.data, op, 0)
-                prev = memo.get(a)
-                memo[a] = local if prev is None else prev + local
-            if values or b.requires_grad:
-                local = vjp_y(g, out, None, x, y)
-                if local.__class__ is not float:
-                    local = fit(local, b.data, op, 1)
-                prev = memo.get(b)
-                memo[b] = local if prev is None else prev + local
+            local = vjp_x(g, out, None, x, y)
+            prev = memo.get(a)
+            memo[a] = local if prev is None else prev + local
+            local = vjp_y(g, out, None, x, y)
+            prev = memo.get(b)
+            memo[b] = local if prev is None else prev + local
             continue
-        parents, ctx = (a, b) if a.__class__ is tuple else ((a, b), None)
-        inputs = parents if create_graph else [p.data for p in parents]
-        for i, (parent, vjp) in enumerate(zip(parents, op.vjps)):
-            if parent.requires_grad:
-                local = fit(vjp(g, out, ctx, *inputs), parent.data, op, i)
-                if check is not None:
-                    check(local, node, vjp, parents)
-                evaluations += 1
+        inputs, ctx = (a, b) if a.__class__ is tuple else ((a, b), None)
+        datas = inputs if create_graph else [p.data for p in inputs]
+        for i, parent in enumerate(inputs):
+            if values or parent.requires_grad:
+                local = fit(op.vjps[i](g, out, ctx, *datas), parent.data, op, i)
                 prev = memo.get(parent)
-                memo[parent] = local if prev is None else prev + local
-                if observer is not None:
-                    observer.edge(node, parent, local, memo[parent])
-    if stats is not None:
-        stats.update(nodes=n_nodes, evaluations=evaluations)
+                memo[parent] = total = local if prev is None else prev + local
+                if watch is not None:
+                    watch.edge(node, i, inputs, local, total)
+    if stats is not None and counter is not None:
+        stats.update(nodes=n_nodes, evaluations=counter.evaluations)
     return found
+
+
+class _Counter:
+    """Counts the local derivatives the memo loop evaluates (for ``backprop(stats=...)``)."""
+
+    def __init__(self) -> None:
+        self.evaluations = 0
+
+    def final(self, node: Node, g: Any) -> None:
+        pass
+
+    def edge(self, node: Node, i: int, inputs: tuple, local: Any, total: Any) -> None:
+        self.evaluations += 1
+
+
+class _All:
+    """Several watchers of the memo loop as one, called in turn."""
+
+    def __init__(self, watchers: list[Any]) -> None:
+        self.watchers = watchers
+
+    def final(self, node: Node, g: Any) -> None:
+        for w in self.watchers:
+            w.final(node, g)
+
+    def edge(self, node: Node, i: int, inputs: tuple, local: Any, total: Any) -> None:
+        for w in self.watchers:
+            w.edge(node, i, inputs, local, total)
+
+
+def _watching(*watchers: Any) -> Any:
+    """What watches the memo loop, as one watcher (None if nothing does)."""
+    present = [w for w in watchers if w is not None]
+    return present[0] if len(present) == 1 else _All(present) if present else None
 
 
 def local_grad(node: Node, i: int, g: Any) -> Any:
