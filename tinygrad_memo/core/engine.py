@@ -133,8 +133,10 @@ def scalar_operator(op: Op, lift: Callable[[Any], Any]) -> Callable[[Any, Any], 
             if not record:
                 out._fn, out._x, out._y = None, (), None
                 return out
+            out._fn, out._x, out._y = op, x, y
             if record is not True:  # detect_anomaly() or jit's tracer
                 record.record(out)
+            return out
         out._fn, out._x, out._y = op, x, y
         return out
 
