@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
+from .broadcast import fit
 from .hooks import RemovableHandle, register as _register_hook, run_hooks
 from .modes import grad_mode, switches
 
@@ -26,7 +27,7 @@ class Op:
     as one last argument, ``ctx``, which is never None for such an op. `apply` is the only
     caller of either. ``vjps[i](g, out, ctx, *xs)`` is g times d(out)/d(xs[i]), written as
     the math: where the op broadcast ``xs[i]`` (or computed in a wider dtype) the engine
-    sums the result back to the input's shape and dtype (`fit`). It uses operators that raw
+    sums the result back to the input's shape and dtype (`broadcast.fit`). It uses operators that raw
     data and nodes share, so it runs on floats/arrays (fast path) or on nodes
     (``create_graph=True``: the gradient itself becomes differentiable).
     ``symbol`` is how micrograd prints the op (``Value._op``): '+', '*', 'ReLU', ...
@@ -51,7 +52,8 @@ N = TypeVar("N", bound="Node")  # Value or Tensor: apply returns a node of its i
 def apply(op: Op, inputs: tuple[N, ...], ctx: Any = None) -> N:
     """Run ``op`` on ``inputs``: its forward on their raw data, then the result node.
 
-    The one place where any op's forward runs, for both node types. A Value (the first
+    Where any op's forward runs, for both node types (`scalar_operator` is this function
+    for Value's arithmetic operators, in one frame). A Value (the first
     input's type says which) runs ``op.scalar`` and records ``(op, inputs, ctx)`` always;
     a Tensor runs ``op.array`` and records only if an input requires a gradient. Under
     `no_grad` (``grad_mode.record`` false) nothing is recorded.
@@ -112,7 +114,8 @@ def scalar_operator(op: Op, lift: Callable[[Any], Any]) -> Callable[[Any, Any], 
     path is one Python frame, the operator's: it lifts a number on the other side with
     ``lift``, runs ``op.scalar`` and records the node as `apply` does. Measured on the
     moons forward (65,000 ops, gc off): 375 ns per op through ``Value.__add__`` -> `apply`,
-    185 ns here; the moons step 97 -> 88 ms.
+    220 ns here (the grad mode read only while a switch is on: 20 ns of it); the moons
+    step 97 -> 88 ms.
     """
     forward = op.scalar
 
@@ -125,13 +128,16 @@ def scalar_operator(op: Op, lift: Callable[[Any], Any]) -> Callable[[Any, Any], 
         out = _new(node_type)
         out.data = forward(x.data, y.data)
         out.grad, out._hooks = 0.0, None
-        record = grad_mode.record if switches.count else True
-        if record:
+        if switches.count:  # some thread is in a grad mode: this one may not record
+            record = grad_mode.record
+            if not record:
+                out._fn, out._x, out._y = None, (), None
+                return out
             out._fn, out._x, out._y = op, x, y
             if record is not True:  # detect_anomaly() or jit's tracer
                 record.record(out)
-        else:
-            out._fn, out._x, out._y = None, (), None
+            return out
+        out._fn, out._x, out._y = op, x, y
         return out
 
     method.__doc__ = f"{op.name} as an operator: x {op.symbol} y"
@@ -330,17 +336,17 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     into it have been summed, so its gradient is final and is passed on to its inputs once
     (one vjp per edge), then dropped. With ``accumulate`` the final gradient is added into
     ``.grad`` of every node that keeps one; the gradients of ``wanted`` nodes are returned.
-    ``stats``, if given, receives the number of nodes and of local derivatives evaluated
-    (counting them takes the loop's general path, as the observer and anomaly checks do).
 
     Without ``retain_graph`` (and ``create_graph``) each node also lets go of its inputs
     once it has passed its gradient on, and is dropped from ``order``: what is no longer
     needed dies during backward, so memory shrinks to the frontier still to be processed.
-    Hooks (`Node.register_hook`) see each final gradient (except those of ``mute`` nodes);
-    `detect_anomaly` checks each local.
-    ``observer`` (e.g. `viz.animate`) watches the loop itself: ``observer.final(node, g)``
-    when a node's gradient is final, ``observer.edge(node, parent, local, total)`` after each
-    local derivative is added into the memo (``total`` = ``memo[parent]`` so far).
+    Hooks (`Node.register_hook`) see each final gradient (except those of ``mute`` nodes).
+
+    What watches the loop: ``observer`` (e.g. `viz.animate`), `detect_anomaly`'s checker,
+    and the counter behind ``stats`` (which receives the number of nodes and of local
+    derivatives evaluated). Each has ``final(node, g)``, called when a node's gradient is
+    final, and ``edge(node, i, inputs, local, total)``, called after the local derivative
+    for the node's ``i``-th input is added into the memo (``total`` = its memo so far).
     """
     memo: dict[Node, Any] = {root: seed}
     found: dict[Node, Any] = {}
@@ -350,99 +356,95 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     n_nodes = len(order)
     free = not (retain_graph or create_graph)
     muted = set(mute)
-    anomaly = grad_mode.anomaly  # detect_anomaly's checker, or None
-    check = None if anomaly is None else anomaly.check
-    fast = check is None and observer is None and stats is None  # nothing watches the loop
-    evaluations = 0
+    counter = None if stats is None else _Counter()
+    watch = _watching(observer, grad_mode.anomaly, counter)
     # In a Value graph every node requires and keeps a gradient: not asking saves three
     # class-attribute lookups per node (callgrind, moons backward: 370M -> 340M).
     values = root.holds_floats
+    fast = watch is None and not create_graph
     for node in _drain(order) if free else reversed(order):  # reverse topological order
-        g = memo.pop(node, None)
-        if g is None:  # no path carried a gradient here (e.g. only through integer indices)
-            continue
+        if (g := memo.pop(node, None)) is None:  # no path carried a gradient here (e.g.
+            continue                                # only through integer indices)
         if node._hooks is not None and node not in muted:
             g = run_hooks(node, g)
-        if observer is not None:
-            observer.final(node, g)
+        if watch is not None:
+            watch.final(node, g)
         if keep and node in keep:
             found[node] = g
-        if accumulate and (values or node._keeps_grad):
-            prev = node.grad  # (a Tensor's first gradient: an array of its own, see _own)
-            node.grad = _own(g, node, adopted) if prev is None else prev + g
-        op = node._fn
-        if op is None:
+        if accumulate and (values or node._keeps_grad):  # (a Tensor's first: see _own)
+            node.grad = _own(g, node, adopted) if node.grad is None else node.grad + g
+        if (op := node._fn) is None:  # a leaf: nothing below it
             continue
         a, b = node._x, node._y
         if free:
             node._x, node._y = FREED, None
         out = node if create_graph else node.data
         if fast and a.__class__ is not tuple:
-            # A binary op (inputs in the two slots): the loop below, unrolled, for when
-            # nothing watches the loop (no zip, no list, no *args, no counting). Callgrind,
-            # the moons backward (65,818 nodes): 632M instructions, 955M without this branch.
-            if create_graph:
-                x, y = a, b
-            else:
-                x, y = a.data, b.data
+            # A binary op when nothing watches and no graph is built: the loop below,
+            # unrolled (no zip, no list, no *args; a Value's float needs no fit). Callgrind,
+            # moons backward (65,818 nodes, toposort included): 486M instructions, 972M
+            # without it; the 1,000-op Tensor chain of the bench: 3.4 ms, 4.1 ms without.
+            x, y = a.data, b.data
             vjp_x, vjp_y = op.vjps
             if values or a.requires_grad:
                 local = vjp_x(g, out, None, x, y)
-                if local.__class__ is not float:  # (a Value's gradient is one already)
-                    local = fit(local, a.data, op, 0)
+                if not values:
+                    local = fit(local, x, op, 0)
                 prev = memo.get(a)
                 memo[a] = local if prev is None else prev + local
             if values or b.requires_grad:
                 local = vjp_y(g, out, None, x, y)
-                if local.__class__ is not float:
-                    local = fit(local, b.data, op, 1)
+                if not values:
+                    local = fit(local, y, op, 1)
                 prev = memo.get(b)
                 memo[b] = local if prev is None else prev + local
             continue
-        parents, ctx = (a, b) if a.__class__ is tuple else ((a, b), None)
-        inputs = parents if create_graph else [p.data for p in parents]
-        for i, (parent, vjp) in enumerate(zip(parents, op.vjps)):
-            if parent.requires_grad:
-                local = fit(vjp(g, out, ctx, *inputs), parent.data, op, i)
-                if check is not None:
-                    check(local, node, vjp, parents)
-                evaluations += 1
+        inputs, ctx = (a, b) if a.__class__ is tuple else ((a, b), None)
+        datas = inputs if create_graph else [p.data for p in inputs]
+        for i, parent in enumerate(inputs):
+            if values or parent.requires_grad:
+                local = fit(op.vjps[i](g, out, ctx, *datas), parent.data, op, i)
                 prev = memo.get(parent)
-                memo[parent] = local if prev is None else prev + local
-                if observer is not None:
-                    observer.edge(node, parent, local, memo[parent])
-    if stats is not None:
-        stats.update(nodes=n_nodes, evaluations=evaluations)
+                memo[parent] = total = local if prev is None else prev + local
+                if watch is not None:
+                    watch.edge(node, i, inputs, local, total)
+    if stats is not None and counter is not None:
+        stats.update(nodes=n_nodes, evaluations=counter.evaluations)
     return found
 
 
-def fit(local: Any, data: Any, op: Op, i: int) -> Any:
-    """A vjp's result as the gradient of the op's ``i``-th input, whose raw data is ``data``:
-    PyTorch's rule for every op (its engine's ``validate_outputs``), so that vjps can be
-    written as the math.
+class _Counter:
+    """Counts the local derivatives the memo loop evaluates (for ``backprop(stats=...)``)."""
 
-    Where the op broadcast the input, each element was used once per copy, so its gradient
-    is the sum over the copies; where the op computed in a wider dtype (float32 with
-    float64), the gradient comes back in the input's own. Any other shape is a broken vjp:
-    an error, never a wrongly shaped ``.grad``.
-    """
-    if data.__class__ is not np.ndarray:  # a Value's number: no shape to fit
-        return local
-    shape = getattr(local, "shape", None)
-    if shape is None:  # a plain number from a vjp of a Tensor op
-        local = np.asarray(local, data.dtype)
-        shape = local.shape
-    if shape != data.shape:
-        summed = sum_to(local, data.shape)
-        if summed is None:
-            raise RuntimeError(
-                f"backward: the vjp of {op.name} for its input {i} returned a gradient of shape "
-                f"{tuple(shape)} for an input of shape {data.shape}, which broadcasting cannot "
-                "explain: a vjp returned the wrong shape")
-        local = summed
-    if isinstance(local, Node):  # create_graph: cast by a differentiable op
-        return local if local.data.dtype == data.dtype else local.to(data.dtype)  # type: ignore[attr-defined]
-    return local if local.dtype is data.dtype else local.astype(data.dtype)
+    def __init__(self) -> None:
+        self.evaluations = 0
+
+    def final(self, node: Node, g: Any) -> None:
+        pass
+
+    def edge(self, node: Node, i: int, inputs: tuple, local: Any, total: Any) -> None:
+        self.evaluations += 1
+
+
+class _All:
+    """Several watchers of the memo loop as one, called in turn."""
+
+    def __init__(self, watchers: list[Any]) -> None:
+        self.watchers = watchers
+
+    def final(self, node: Node, g: Any) -> None:
+        for w in self.watchers:
+            w.final(node, g)
+
+    def edge(self, node: Node, i: int, inputs: tuple, local: Any, total: Any) -> None:
+        for w in self.watchers:
+            w.edge(node, i, inputs, local, total)
+
+
+def _watching(*watchers: Any) -> Any:
+    """What watches the memo loop, as one watcher (None if nothing does)."""
+    present = [w for w in watchers if w is not None]
+    return present[0] if len(present) == 1 else _All(present) if present else None
 
 
 def local_grad(node: Node, i: int, g: Any) -> Any:
@@ -453,25 +455,6 @@ def local_grad(node: Node, i: int, g: Any) -> Any:
     assert op is not None  # only a node made by an op has local derivatives
     local = op.vjps[i](g, node.data, node._ctx, *[p.data for p in inputs])
     return fit(local, inputs[i].data, op, i)
-
-
-def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
-    """``g`` (an array or a Tensor) summed back to ``shape``, from which broadcasting made
-    it: over the leading axes it added and the axes where ``shape`` has size 1. None if
-    ``shape`` does not broadcast to ``g``'s shape."""
-    gshape = tuple(g.shape)
-    lead = len(gshape) - len(shape)
-    if lead < 0:
-        return None
-    stretched = []
-    for k, n in enumerate(shape):
-        if n != gshape[lead + k]:
-            if n != 1:
-                return None
-            stretched.append(lead + k)
-    if not stretched:  # only leading axes were added (a bias, say): one sum, no reshape
-        return g.sum(axis=tuple(range(lead))) if lead else g
-    return g.sum(axis=tuple(range(lead)) + tuple(stretched), keepdims=True).reshape(shape)
 
 
 def _own(g: Any, node: Node, adopted: set[int]) -> Any:

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, Op, sum_to
+from .broadcast import sum_to, total
+from .engine import Node, Op
 
 # -- helpers the vjps share ------------------------------------------------------------
 
@@ -237,7 +238,7 @@ abs_ = Op("abs", array=np.abs, vjps=(_abs_vjp,))
 
 # -- reductions (ctx = (axis tuple or None, keepdims)) ----------------------------------
 
-sum_ = Op("sum", array=lambda x, ctx: x.sum(axis=ctx[0], keepdims=ctx[1]), vjps=(
+sum_ = Op("sum", array=lambda x, ctx: total(x, ctx[0], ctx[1]), vjps=(
     lambda g, out, ctx, x: expand(g, x, ctx[:2]),))
 
 _FLOAT16 = np.dtype(np.float16)
@@ -546,7 +547,7 @@ def _var(x: np.ndarray, ctx: tuple) -> np.ndarray:
     axis, keepdims, dof = ctx
     centred = x - x.mean(axis=axis, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):  # dof <= 0: inf or nan, as PyTorch
-        return (centred * centred).sum(axis=axis, keepdims=keepdims) / np.asarray(dof, x.dtype)
+        return total(centred * centred, axis, keepdims) / np.asarray(dof, x.dtype)
 
 
 def _centred(x: Any, axis: tuple[int, ...] | None) -> Any:
@@ -605,11 +606,18 @@ def reverse_cumsum(g: Any, axis: int) -> Any:
     """Sums from the end along ``axis``: the adjoint of cumsum."""
     if isinstance(g, Node):
         return g.flip(axis).cumsum(axis).flip(axis)
-    return np.flip(np.flip(g, axis).cumsum(axis), axis)
+    return np.flip(_cumsum(np.flip(g, axis), axis), axis)
+
+
+def _cumsum(x: np.ndarray, axis: int) -> np.ndarray:
+    """x.cumsum(axis), float16 summed in float32 (see `broadcast.total`)."""
+    if x.dtype is _FLOAT16:
+        return x.cumsum(axis, dtype=np.float32).astype(_FLOAT16)
+    return x.cumsum(axis)
 
 
 # ctx = the axis
-cumsum = Op("cumsum", array=lambda x, axis: x.cumsum(axis), vjps=(
+cumsum = Op("cumsum", array=_cumsum, vjps=(
     lambda g, out, axis, x: reverse_cumsum(g, axis),))
 
 # -- shape ---------------------------------------------------------------------------------------
@@ -623,7 +631,7 @@ def _repeat_vjp(g: Any, out: Any, reps: tuple[int, ...], x: Any) -> Any:
     """Sum the copies: split each axis into (copies, size) and add over the copies."""
     shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
     split = [n for r, s in zip(reps, shape) for n in (r, s)]
-    return g.reshape(tuple(split)).sum(axis=tuple(range(0, len(split), 2))).reshape(x.shape)
+    return total(g.reshape(tuple(split)), tuple(range(0, len(split), 2))).reshape(x.shape)
 
 
 # ctx = the repeat counts, one per axis of the result (PyTorch's repeat = np.tile)

@@ -18,7 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.engine import Node, _own, fit
+from ..core.broadcast import fit
+from ..core.engine import Node, _own
 from .source import INFIX, Arr, Expr, Source, Untraceable
 from .trace import Graph, Leaf
 
