@@ -128,20 +128,18 @@ def scalar_operator(op: Op, lift: Callable[[Any], Any]) -> Callable[[Any, Any], 
         out = _new(node_type)
         out.data = forward(x.data, y.data)
         out.grad, out._hooks = 0.0, None
+        out._fn, out._x, out._y = op, x, y
         if switches.count:  # some thread is in a grad mode: this one may not record
             record = grad_mode.record
-            if not record:
+            if not record:  # no_grad(): a leaf
                 out._fn, out._x, out._y = None, (), None
-                return out
-            out._fn, out._x, out._y = op, x, y
-            if record is not True:  # detect_anomaly() or jit's tracer
+            elif record is not True:  # detect_anomaly() or jit's tracer
                 record.record(out)
-            return out
-        out._fn, out._x, out._y = op, x, y
         return out
 
     method.__doc__ = f"{op.name} as an operator: x {op.symbol} y"
     return method
+
 
 # Labels name a few nodes of a graph for drawings, so they live here, keyed by id(node),
 # rather than in a slot that every node would pay 8 bytes for (a weak reference removes
