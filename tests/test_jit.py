@@ -119,21 +119,38 @@ def test_a_classifier_step_reads_new_labels_at_every_replay(loss_fn, labels_as, 
     assert step.cache_info().hits == 2 and step.cache_info().misses == 1
 
 
-def test_a_replay_checks_its_own_labels():
+@pytest.mark.parametrize("loss_fn, who, what", [
+    (nn.cross_entropy, "cross_entropy", "logits"),
+    (lambda z, y: nn.nll_loss(z.log_softmax(axis=1), y), "nll_loss", "log_probs")])
+def test_a_replay_checks_its_own_labels(loss_fn, who, what):
     """A label out of range at a replay is refused by the program, naming it (not a
     NumPy IndexError, and not a negative label read from the end of the row)."""
     model = nn.MLP(4, [3], seed=0)
-    step = jit(lambda X, y: nn.cross_entropy(model(Tensor(X)), y))
+    step = jit(lambda X, y: loss_fn(model(Tensor(X)), y))
     X = np.ones((3, 4), dtype=np.float32)
     step(X, np.array([0, 1, 2]))
     step(X, np.array([2, 1, 0]))  # the first replay, checked
     for bad, pos in ((3, 2), (-1, 1)):
         y = np.array([0, bad, bad]) if pos == 1 else np.array([0, 1, bad])
-        with pytest.raises(ValueError, match=rf"cross_entropy: target {bad} at position {pos} "
-                                             r"is outside \[0, 3\) \(logits have 3 classes\)"):
+        with pytest.raises(ValueError, match=rf"{who}: target {bad} at position {pos} "
+                                             rf"is outside \[0, 3\) \({what} have 3 classes\)"):
             step(X, y)
     good = np.array([1, 1, 0])
-    assert step(X, good).item() == nn.cross_entropy(model(Tensor(X)), good).item()
+    assert step(X, good).item() == loss_fn(model(Tensor(X)), good).item()
+
+
+@pytest.mark.parametrize("loss_fn", [nn.cross_entropy, lambda z, y: nn.nll_loss(z.log_softmax(axis=1), y)])
+def test_the_losses_keep_their_own_copy_of_the_labels(loss_fn):
+    """Changing the caller's label array between forward and backward changes nothing
+    (as torch.tensor copies): the gradient is the one of the labels the loss was given."""
+    z = Tensor(np.array([[0.1, 0.2, 0.3], [0.3, -0.2, 0.1]]), requires_grad=True)
+    y = np.array([0, 2])
+    loss = loss_fn(z, y)
+    y[:] = [1, 1]
+    loss.backward()
+    expect = Tensor(z.data, requires_grad=True)
+    loss_fn(expect, np.array([0, 2])).backward()
+    np.testing.assert_array_equal(z.grad, expect.grad)
 
 
 def test_model_trained_traced_equals_eager():

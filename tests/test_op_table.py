@@ -171,6 +171,7 @@ CASES: dict[str, list[Case]] = {
     "stack": [case(lambda a, b: tm.stack([a, b]), (2, 3), (2, 3)),
               case(lambda a, b: tm.stack([a, b], axis=-1), (3,), (3,))],
     # the labels are an input without a gradient (a repeated label: two rows share a class)
+    "nll_loss": [case(lambda x: tm.nn.nll_loss(x, np.array([0, 3, 3])), (3, 4))],
     "cross_entropy": [case(lambda x: tm.nn.cross_entropy(x, np.array([0, 3, 3])), (3, 4)),
                       case(lambda x: tm.nn.cross_entropy(x * 3, tm.Tensor([1])), (1, 2))],
 }

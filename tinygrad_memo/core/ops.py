@@ -725,3 +725,35 @@ def _cross_entropy_vjp(g: Any, out: Any, saved: SavedSoftmax, x: Any, t: Any) ->
 # labels at every replay) -> the mean negative log-likelihood; the labels have no
 # gradient, so one vjp. ctx = a new SavedSoftmax.
 cross_entropy = Op("cross_entropy", array=_cross_entropy, vjps=(_cross_entropy_vjp,))
+
+
+def _nll_loss(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """mean(-x[i, t[i]]) over the rows (float16 summed in float32); the labels are checked
+    here, so a jit replay checks its own, as cross_entropy's are."""
+    n, classes = x.shape
+    check_labels(t, classes, "nll_loss", "log_probs")
+    picked = x[np.arange(n), t]
+    return np.asarray(-picked.sum(dtype=np.float32 if x.dtype is _FLOAT16 else None) / n, x.dtype)
+
+
+def _nll_loss_vjp(g: Any, out: Any, ctx: Any, x: Any, t: Any) -> Any:
+    """-g / N at each row's label, 0 elsewhere (linear in g: on nodes, g times a constant)."""
+    n = len(x)
+    rows = np.arange(n)
+    if isinstance(g, Node):
+        onehot = np.zeros(x.shape, x.dtype)
+        onehot[rows, raw(t)] = 1
+        return (g / -n) * onehot
+    d = np.zeros(x.shape, np.result_type(x.dtype, np.asarray(g).dtype))
+    d[rows, t] = -g / n
+    return d
+
+
+def _labels_vjp(g: Any, out: Any, ctx: Any, x: Any, t: Any) -> Any:
+    """Never called: integer labels cannot require a gradient (a binary op has two vjps)."""
+    raise TypeError("nll_loss: class labels have no gradient")
+
+
+# log-probabilities (N, C) and N integer class labels (an input, as cross_entropy's) -> the
+# mean negative log-likelihood
+nll_loss = Op("nll_loss", array=_nll_loss, vjps=(_nll_loss_vjp, _labels_vjp))

@@ -71,8 +71,8 @@ def nll_loss(log_probs: Tensor, targets: Any) -> Tensor:
     log-probabilities (``log_softmax`` outputs), shape (N, C), targets N integers in [0, C)."""
     _check_float_tensor(log_probs, "nll_loss", "log_probs")
     t = _class_targets(log_probs, targets, "nll_loss", "log_probs")
-    ops.check_labels(t, log_probs.shape[1], "nll_loss", "log_probs")
-    return -log_probs[np.arange(len(t)), t].mean()  # t is the caller's array: a jit reads it
+    labels = targets if isinstance(targets, Tensor) else Tensor(t, label="targets")
+    return apply(ops.nll_loss, (log_probs, labels))
 
 
 def _class_targets(scores: Any, targets: Any, who: str, what: str) -> np.ndarray:
