@@ -462,3 +462,17 @@ def test_an_array_wrapped_by_tensor_inside_fn_stays_an_input_although_tensor_cop
         assert step(np.full(3, float(i))).item() == 3.0 * i   # not the first call's numbers
         np.testing.assert_array_equal(w.grad, [i, i, i])
     assert step.cache_info().misses == 1
+
+
+def test_each_replay_hands_out_a_result_of_its_own():
+    """The program's buffers are reused by every replay: a result the caller keeps must not
+    change under it when the step runs again (nor be a view of a buffer)."""
+    w = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    for fn, shape in ((lambda x: ((x * w).relu() + w)[:1], (1,)), (lambda x: (x * w).sum(), ())):
+        step = jit(fn)
+        outs = [step(np.array([k, -k], np.float32)) for k in (1.0, 2.0, 3.0, 4.0)]
+        for k, out in zip((1.0, 2.0, 3.0, 4.0), outs):
+            assert out.item() == fn(Tensor(np.array([k, -k], np.float32))).item()
+            assert out.shape == shape and out.data.__class__ is np.ndarray
+            assert out.data.flags.writeable
+        assert not any(np.shares_memory(a.data, b.data) for a, b in zip(outs, outs[1:]))
