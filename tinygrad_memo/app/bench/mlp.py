@@ -108,15 +108,19 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
     if want("autograd") and peer("autograd") is not None:
         import autograd.numpy as anp
         from autograd import value_and_grad
-        from autograd.scipy.special import logsumexp
         AW = [w.copy() for w in w0]
+
+        def logsumexp(z: Any) -> Any:
+            """Over the last axis, kept (autograd's own is in autograd.scipy, which needs SciPy)."""
+            m = anp.max(z, axis=1, keepdims=True)
+            return m + anp.log(anp.sum(anp.exp(z - m), axis=1, keepdims=True))
 
         def loss_fn(params: list[Any]) -> Any:
             h = X
             for i in range(0, len(params) - 2, 2):
                 h = anp.maximum(anp.dot(h, params[i]) + params[i + 1], 0)
             z = anp.dot(h, params[-2]) + params[-1]
-            logp = z - logsumexp(z, axis=1, keepdims=True)
+            logp = z - logsumexp(z)
             return -anp.mean(logp[rows, y])
         loss_and_grad = value_and_grad(loss_fn)
 
