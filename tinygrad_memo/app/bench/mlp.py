@@ -69,6 +69,7 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
         steps[FLOOR] = floor
 
     from ...core.tensor import Tensor
+    from ...nn import cross_entropy
     P = [Tensor(w.copy(), requires_grad=True) for w in w0]
     x_t = Tensor(X)
 
@@ -76,8 +77,7 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
         h = x_t
         for i in range(0, len(P) - 2, 2):
             h = (h @ P[i] + P[i + 1]).relu()
-        z = h @ P[-2] + P[-1]
-        loss = -z.log_softmax(axis=-1)[rows, y].mean()
+        loss = cross_entropy(h @ P[-2] + P[-1], y)  # PyTorch's F.cross_entropy, as torch_step
         loss.backward()
         for p in P:
             p.data -= lr * p.grad
