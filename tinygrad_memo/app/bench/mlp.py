@@ -132,7 +132,8 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
         steps["autograd"] = autograd_step
 
     if want("mygrad") and peer("mygrad") is not None:
-        import mygrad as mg
+        import mygrad
+        mg: Any = mygrad  # (its type stubs miss mygrad.nnet)
         MW = [mg.tensor(w.copy()) for w in w0]
 
         def mygrad_step() -> float:
