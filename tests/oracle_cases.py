@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 from hypothesis import strategies as st
 
-from tinygrad_memo import nn
+from tinygrad_memo import nn, where
 
 # -- how close is "agree": per dtype, overridden per (op, dtype) -------------------------
 # (rtol, atol) for |ours - torch| <= atol + rtol * |torch|, applied to forward values,
@@ -168,6 +168,17 @@ def _torch_index(t: Any, index: Any) -> Any:
     return t[index]
 
 
+def _torch() -> Any:
+    import torch
+    return torch
+
+
+def _as_torch(c: Any, t: Any) -> Any:
+    """A number as the 0-d tensor torch.maximum needs: in t's dtype if t holds floats (so it
+    is rounded as this library rounds a number next to a tensor), else PyTorch's default."""
+    return _torch().tensor(c, dtype=t.dtype if t.is_floating_point() else None)
+
+
 def _torch_nn() -> Any:
     import torch.nn.functional as F
     return F
@@ -198,6 +209,7 @@ CASES: list[Case] = [
          value=lambda v, c: c - v),
     Case("mul_number", lambda x, c: x * c, lambda t, c: t * c, params=number,
          value=lambda v, c: v * c),
+    Case("rmul_number", lambda x, c: c * x, lambda t, c: c * t, params=number),
     Case("div_number", lambda x, c: x / c, lambda t, c: t / c, params=number,
          value=lambda v, c: v / c, tiny=False),
     Case("rdiv_number", lambda x, c: c / x, lambda t, c: c / t, params=number,
@@ -206,6 +218,20 @@ CASES: list[Case] = [
          value=lambda v, c: v ** c),
     Case("rpow", lambda x, c: c ** x, lambda t, c: c ** t, params=base,
          value=lambda v, c: c ** v),
+    Case("lt_number", lambda x, c: x < c, lambda t, c: t < c, params=number, grad=False),
+    Case("eq_number", lambda x, c: x == c, lambda t, c: t == c, params=number, grad=False),
+    Case("clamp_min_number", lambda x, c: x.clamp(min=c), lambda t, c: t.clamp(min=c),
+         params=number),
+    Case("clamp_max_number", lambda x, c: x.clamp(max=c), lambda t, c: t.clamp(max=c),
+         params=number),
+    Case("where_number", lambda x, c: where(x > 0, x, c), lambda t, c: _torch().where(t > 0, t, c),
+         params=number),
+    Case("rwhere_number", lambda x, c: where(x > 0, c, x), lambda t, c: _torch().where(t > 0, c, t),
+         params=number),
+    Case("maximum_number", lambda x, c: x.maximum(c), lambda t, c: _torch().maximum(t, _as_torch(c, t)),
+         params=number),
+    Case("minimum_number", lambda x, c: x.minimum(c), lambda t, c: _torch().minimum(t, _as_torch(c, t)),
+         params=number),
     # elementwise, two inputs, broadcasting both ways
     Case("add", lambda x, y: x + y, lambda s, t: s + t, "binary", value=lambda u, v: u + v),
     Case("sub", lambda x, y: x - y, lambda s, t: s - t, "binary", value=lambda u, v: u - v),

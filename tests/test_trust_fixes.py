@@ -204,11 +204,42 @@ def test_pow_derivatives_at_base_zero_are_zero_where_the_math_says_so():
     assert (Value(-0.0) ** -1).data == -math.inf  # IEEE pow: an odd power keeps the sign
 
 
-@CORE
 def test_float16_python_numbers_are_not_rounded_to_float16_first():
     x = Tensor(np.array([0.5, 0.0], np.float16))
     np.testing.assert_array_equal((x * 70000.0).data, np.array([35000.0, 0.0], np.float16))
+    np.testing.assert_array_equal((70000 * x).data, np.array([35000.0, 0.0], np.float16))
+    np.testing.assert_array_equal((x * 1e30).data, [np.inf, 0.0])  # 0 * 1e30, not 0 * inf
     np.testing.assert_array_equal((Tensor(np.array([0.0], np.float16)) / 1e-8).data, [0.0])
+    np.testing.assert_array_equal((x * np.float32(70000.0)).data, (x * 70000.0).data)
+    assert (x * 70000.0).dtype == np.float16 and (x / 3).dtype == np.float16
+
+
+@pytest.mark.parametrize("op", ["x * c", "c * x", "x / c", "c / x", "x + c", "c + x", "x - c",
+                                "c - x", "x < c", "x == c", "x >= c"])
+@pytest.mark.parametrize("c", [70000.0, 1e30, 1e-8, 0.1, -0.0, math.inf, math.nan, 3])
+def test_float16_with_a_python_number_matches_torch_bit_for_bit(op, c):
+    """Values and gradients: PyTorch rounds the number to float16 for + - and comparisons,
+    keeps it in float32 for * and /, and computes c / x as (1 / x) * c."""
+    torch = pytest.importorskip("torch")
+    data = np.array([0.5, 0.0, -0.0, 1.0, -3.0, 1000.0, 65504.0, np.inf, np.nan, 1e-7, 0.1],
+                    np.float16)
+    g = np.linspace(-2, 3, data.size).astype(np.float16)
+    x, t = Tensor(data, requires_grad=True), torch.from_numpy(data.copy()).requires_grad_()
+    ours, theirs = eval(op, {"x": x, "c": c}), eval(op, {"x": t, "c": c})
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    assert ours.dtype == theirs.detach().numpy().dtype
+    if theirs.requires_grad:
+        ours.backward(g)
+        theirs.backward(torch.from_numpy(g.copy()))
+        np.testing.assert_array_equal(x.grad, t.grad.numpy())
+        assert x.grad.dtype == np.float16
+
+
+def test_numpy_scalars_are_numbers_as_in_pytorch():
+    x = Tensor(np.ones(2, np.float32))
+    assert (x * np.float64(2.0)).dtype == np.float32  # not NumPy's float64
+    assert (Tensor(np.array([1, 2])) * np.float64(0.5)).dtype == np.float32
+    assert (Tensor(np.array([1, 2])) * np.int32(3)).dtype == np.int64
 
 
 def test_max_and_softmax_over_a_size_0_tensor_return_an_empty_result():
@@ -258,3 +289,15 @@ def test_from_numpy_shares_the_array():
         Tensor.from_numpy([1.0])
     with pytest.raises(TypeError, match=r"from_numpy: dtype int64 is not supported with requires_grad"):
         Tensor.from_numpy(np.array([1]), requires_grad=True)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_pass_the_gradient_to_a_nan_operand_as_pytorch(name):
+    torch = pytest.importorskip("torch")
+    a, b = np.array([1.0, np.nan, 2.0, np.nan, 3.0]), np.array([np.nan, 1.0, 2.0, np.nan, 0.0])
+    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    s, t = (torch.from_numpy(v.copy()).requires_grad_() for v in (a, b))
+    getattr(x, name)(y).backward(np.ones(5))
+    getattr(torch, name)(s, t).backward(torch.ones(5, dtype=torch.float64))
+    np.testing.assert_array_equal(x.grad, s.grad.numpy())  # nothing beats NaN: all of g
+    np.testing.assert_array_equal(y.grad, t.grad.numpy())

@@ -535,21 +535,21 @@ softplus = Op("softplus", array=_softplus, vjps=(_softplus_vjp,))
 # -- elementwise binary and ternary --------------------------------------------------------
 
 
-def _pick(which: int) -> Any:
-    """The vjp of maximum/minimum for input ``which``: the gradient goes to the chosen
-    operand; where both are equal each gets half (as in PyTorch)."""
+def _pick(which: int, larger: bool) -> Any:
+    """The vjp of maximum (``larger``) or minimum for input ``which``: the gradient goes to
+    every operand the other does not beat; where both are equal each gets half, and where
+    either is NaN both get all of it (PyTorch's rule: nothing beats NaN)."""
     def vjp(g: Any, out: Any, ctx: Any, x: Any, y: Any) -> Any:
-        xd, yd, od = raw(x), raw(y), raw(out)
-        mine = (xd if which == 0 else yd) == od
-        other = (yd if which == 0 else xd) == od
-        share = (mine * np.where(other, 0.5, 1.0)).astype(od.dtype)
+        mine, other = (raw(x), raw(y)) if which == 0 else (raw(y), raw(x))
+        beaten = mine < other if larger else mine > other
+        share = np.where(beaten, 0.0, np.where(mine == other, 0.5, 1.0)).astype(raw(out).dtype)
         return unbroadcast(g * share, x if which == 0 else y)
     return vjp
 
 
-maximum = Op("maximum", array=np.maximum, vjps=(_pick(0), _pick(1)))
+maximum = Op("maximum", array=np.maximum, vjps=(_pick(0, True), _pick(1, True)))
 
-minimum = Op("minimum", array=np.minimum, vjps=(_pick(0), _pick(1)))
+minimum = Op("minimum", array=np.minimum, vjps=(_pick(0, False), _pick(1, False)))
 
 # where(cond, x, y), ctx = the boolean condition array
 where = Op("where", array=lambda x, y, cond: np.where(cond, x, y), vjps=(
