@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from tinygrad_memo import Tensor, Value, gradcheck, nn, optim
+from tinygrad_memo import Tensor, Value, grad, gradcheck, nn, optim
 from tinygrad_memo.gradcheck import numerical_grad
 from tinygrad_memo.memo import TooManyPathsError, path_grad
 
@@ -301,3 +301,91 @@ def test_maximum_and_minimum_pass_the_gradient_to_a_nan_operand_as_pytorch(name)
     getattr(torch, name)(s, t).backward(torch.ones(5, dtype=torch.float64))
     np.testing.assert_array_equal(x.grad, s.grad.numpy())  # nothing beats NaN: all of g
     np.testing.assert_array_equal(y.grad, t.grad.numpy())
+
+
+# -- pow where the base is 0 or +-inf and the exponent <= 0, first and second order ----------
+INF, NAN = math.inf, math.nan
+POW_POINTS = [(0.0, 0.0), (-0.0, 0.0), (0.0, -1.0), (-0.0, -1.0), (0.0, -2.5), (0.0, 2.0),
+              (0.0, 0.5), (INF, 0.0), (INF, -1.0), (-INF, 0.0), (-INF, -2.0), (-INF, -1.0),
+              (NAN, 0.0), (2.0, 0.0), (-2.0, 0.0), (1.0, -INF)]
+
+
+def first_and_second(fn, inputs, make, to_numpy):
+    """fn's first derivatives and the derivatives of their sum, via create_graph."""
+    xs = [make(v) for v in inputs]
+    firsts = grad(fn(*xs), xs, create_graph=True)
+    total = sum(firsts[1:], firsts[0])
+    seconds = grad(total, xs) if getattr(total, "requires_grad", True) else [0.0] * len(xs)
+    return [to_numpy(g) for g in firsts], [to_numpy(g) for g in seconds]
+
+
+def torch_first_and_second(torch, fn, inputs, dtype):
+    ts = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in inputs]
+    firsts = torch.autograd.grad(fn(*ts), ts, create_graph=True, allow_unused=True)
+    firsts = [torch.zeros_like(t) if g is None else g for g, t in zip(firsts, ts)]
+    total = sum(firsts[1:], firsts[0])
+    seconds = (torch.autograd.grad(total, ts, allow_unused=True) if total.requires_grad
+               else [None] * len(ts))
+    seconds = [torch.zeros_like(t) if g is None else g for g, t in zip(seconds, ts)]
+    return [g.detach().numpy() for g in firsts], [g.detach().numpy() for g in seconds]
+
+
+BASES = [(v,) for v in (0.0, -0.0, INF, -INF, 4.0)]
+EXPONENTS = [(v,) for v in (0.0, -0.0, -1.0, 2.0, INF, -INF)]
+POW_FUNCTIONS = {"x ** y": (lambda x, y: x ** y, POW_POINTS)}
+POW_FUNCTIONS.update({f"x ** {c}": ((lambda x, c=c: x ** c), BASES)
+                      for c in (0, -1, -2, -0.5, 0.5, -1.5, 1.5)})
+POW_FUNCTIONS.update({f"{b} ** x": ((lambda x, b=b: b ** x), EXPONENTS) for b in (0.0, 1.0, 2.0)})
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("name", list(POW_FUNCTIONS))
+def test_pow_derivatives_at_base_zero_and_infinity_match_torch(name, dtype):
+    torch = pytest.importorskip("torch")
+    fn, points = POW_FUNCTIONS[name]
+    tdtype = getattr(torch, np.dtype(dtype).name)
+    for point in points:
+        with np.errstate(all="ignore"):
+            ours = first_and_second(fn, point, lambda v: Tensor(np.array(v, dtype), requires_grad=True),
+                                    lambda g: np.asarray(getattr(g, "data", g), dtype))
+        theirs = torch_first_and_second(torch, fn, point, tdtype)
+        for what, a, b in zip(("first", "second"), ours, theirs):
+            np.testing.assert_allclose(np.array(a, np.float64), np.array(b, np.float64), rtol=1e-2,
+                                       equal_nan=True, err_msg=f"{name} at {point}: {what} derivatives")
+
+
+@pytest.mark.parametrize("name", [n for n in POW_FUNCTIONS if "-0.5" not in n])
+def test_value_pow_derivatives_at_base_zero_and_infinity_match_torch(name):
+    """Values too; except that where PyTorch masks its formula (exponent 0, or base 0 with
+    exponent >= 0) the masked term adds 0 to a Value's second derivatives (as a constant
+    does) and NaN to PyTorch's (0 * inf inside its where): a deliberate difference, see
+    docs/guarantees.md (x ** 2 at 0: 2 here, NaN in PyTorch)."""
+    torch = pytest.importorskip("torch")
+    fn, points = POW_FUNCTIONS[name]
+    for point in points:
+        (f1, f2) = first_and_second(fn, point, Value, lambda g: float(getattr(g, "data", g)))
+        (t1, t2) = torch_first_and_second(torch, fn, point, torch.float64)
+        np.testing.assert_allclose(f1, np.array(t1, np.float64), rtol=1e-12, equal_nan=True,
+                                   err_msg=f"{name} at {point}: first derivatives")
+        masked = np.isnan(np.array(t2, np.float64)) & ~np.isnan(f2)
+        np.testing.assert_allclose(np.where(masked, np.nan, f2), np.array(t2, np.float64), rtol=1e-12,
+                                   equal_nan=True, err_msg=f"{name} at {point}: second derivatives")
+
+
+def test_x_to_the_minus_half_is_one_over_sqrt_as_in_pytorch():
+    """-inf at -0.0 and NaN at -inf (float32/64), matching x ** 0.5 = sqrt(x); float16 uses
+    IEEE pow for both, in NumPy and PyTorch alike."""
+    x = np.array([-0.0, -np.inf, 4.0])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal((Tensor(x) ** -0.5).data, [-np.inf, np.nan, 0.5])
+        np.testing.assert_array_equal((Tensor(x.astype(np.float16)) ** -0.5).data, [np.inf, 0.0, 0.5])
+    assert (Value(-0.0) ** -0.5).data == -math.inf and math.isnan((Value(-math.inf) ** 0.5).data)
+    assert math.copysign(1, (Value(-0.0) ** 0.5).data) == -1  # sqrt(-0.0) is -0.0
+
+
+def test_c_over_x_is_ieee_division_where_pytorchs_reciprocal_overflows():
+    """A deliberate difference (docs/guarantees.md): 1e-10 / 1e-310 is 1e300, not inf."""
+    x = Tensor(np.array([1e-310]), requires_grad=True)
+    y = 1e-10 / x
+    y.backward(np.ones(1))
+    assert y.data[0] == pytest.approx(1e300) and x.grad[0] == -math.inf  # -1e300 / 1e-310

@@ -20,6 +20,8 @@ from .engine import Node, Op
 
 # -- helpers the vjps share ------------------------------------------------------------
 
+_FLOAT16 = np.dtype(np.float16)
+
 
 def raw(x: Any) -> Any:
     """The raw number/array inside a node (vjps use it where no gradient should flow)."""
@@ -195,14 +197,55 @@ def _abs_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
     return g * np.nan_to_num(np.sign(raw(x)), nan=0.0)
 
 
-def _at_zero(local: Any, g: Any, zero: Any) -> Any:
-    """``local`` with 0 where ``zero`` holds: the point where pow's derivative formula is
-    0 * inf but the derivative (PyTorch's too) is 0. Node gradients are left as they are."""
-    if isinstance(g, Node):
-        return local
-    if not hasattr(local, "dtype"):  # a Value's gradient: a Python number
-        return 0.0 if zero else local
-    return np.where(zero, np.zeros((), local.dtype), local)
+def zero_where(local: Any, mask: Any) -> Any:
+    """``local`` with 0 where ``mask`` holds, PyTorch's ``where(mask, 0, local)``: where
+    pow's derivative formula is 0 * inf or 0 * log 0 but the function is constant."""
+    if mask.__class__ is bool:  # about a Value's number (arrays give NumPy bools)
+        if not mask:
+            return local
+        return local._zero_grad_like(True) if isinstance(local, Node) else 0.0
+    return keep_where(local, ~mask) if mask.any() else local
+
+
+def _pow_vjp_base(g: Any, out: Any, ctx: Any, x: Any, y: Any) -> Any:
+    """g y x^(y-1), and 0 where y = 0 (x^0 = 1 is constant; the formula is NaN at x = 0),
+    as in PyTorch, whose second derivatives this shares (see docs/guarantees.md)."""
+    return unbroadcast(zero_where(g * (y * power(x, y - 1)), raw(y) == 0), x)
+
+
+def _pow_vjp_exponent(g: Any, out: Any, ctx: Any, x: Any, y: Any) -> Any:
+    """g x^y log x, and 0 where x = 0 and y >= 0 (0^y is constant there), as in PyTorch
+    (which masks x^y log x, not g: an infinite g gives NaN there in both)."""
+    return unbroadcast(g * zero_where(out * log_of(x), (raw(x) == 0) & (raw(y) >= 0)), y)
+
+
+def _pow_const(x: Any, c: Any) -> Any:
+    """x ** c for a constant c; x ** -0.5 is 1 / sqrt(x) as in PyTorch (float32/64: -inf at
+    -0.0, NaN at -inf, where IEEE pow gives inf and 0), to agree with x ** 0.5, which is
+    sqrt(x) in NumPy and PyTorch alike (float16 computes both with IEEE pow, in both)."""
+    if c == -0.5 and x.dtype != _FLOAT16:
+        with np.errstate(divide="ignore"):
+            return np.reciprocal(np.sqrt(x))
+    return np.power(x, c)
+
+
+def _pow_const_scalar(x: float, c: Any) -> float:
+    """The same on a Value's float (sqrt for 0.5, as on float64 arrays)."""
+    if c == 0.5 or c == -0.5:
+        root = math.sqrt(x) if x >= 0 else (x if x == 0 or x != x else math.nan)  # sqrt(-0) = -0
+        return root if c == 0.5 else _div(1.0, root)
+    return _pow(x, c)
+
+
+def _pow_const_vjp(g: Any, out: Any, c: Any, x: Any) -> Any:
+    """g c x^(c-1); x^0 is the constant 1, so its derivative is 0 everywhere (0 * x^-1
+    would be NaN at x = 0)."""
+    if c == 0:
+        return g * 0
+    if isinstance(x, Node):
+        return g * c * x ** (c - 1)
+    xd = raw(x)
+    return g * c * (_pow_const_scalar(xd, c - 1) if is_number(xd) else _pow_const(xd, c - 1))
 
 
 # -- elementwise binary ops (broadcasting) ---------------------------------------------
@@ -223,15 +266,11 @@ div = Op("div", symbol="/", scalar=_div, array=np.divide, vjps=(
     lambda g, out, ctx, x, y: unbroadcast(divide(g, y), x),
     lambda g, out, ctx, x, y: unbroadcast(divide(-g * out, y), y)))
 
-pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(_at_zero(g * y * power(x, y - 1), g, raw(y) == 0), x),
-    lambda g, out, ctx, x, y: unbroadcast(
-        _at_zero(g * out * log_of(x), g, (raw(x) == 0) & (raw(y) >= 0)), y)))
+pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power,
+          vjps=(_pow_vjp_base, _pow_vjp_exponent))
 
-# x ** c for a constant number c (kept in ctx, so no node is made for it); x ** 0 is the
-# constant 1, so its derivative is 0 everywhere (0 * x ** -1 would be nan at x = 0)
-pow_const = Op("pow", scalar=_pow, array=np.power, vjps=(
-    lambda g, out, c, x: g * c * power(x, c - 1) if c != 0 else g * 0,))
+# x ** c for a constant number c (kept in ctx, so no node is made for it)
+pow_const = Op("pow", scalar=_pow_const_scalar, array=_pow_const, vjps=(_pow_const_vjp,))
 
 
 def _matmul_grad(g: Any, x: Any, y: Any, which: int) -> Any:
@@ -286,9 +325,6 @@ abs_ = Op("abs", array=np.abs, vjps=(_abs_vjp,))
 
 sum_ = Op("sum", array=lambda x, ctx: x.sum(axis=ctx[0], keepdims=ctx[1]), vjps=(
     lambda g, out, ctx, x: expand(g, x, ctx[:2]),))
-
-_FLOAT16 = np.dtype(np.float16)
-
 
 def _mean(x: np.ndarray, ctx: tuple) -> np.ndarray:
     axis, keepdims, scale = ctx
