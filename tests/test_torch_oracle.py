@@ -58,11 +58,8 @@ REFUSALS = (ValueError, TypeError, IndexError, RuntimeError)
 # Here they are non-strict xfails, because a fixed set of random examples may miss them.
 F16_VJP = ("float16 vjps round after each NumPy step (PyTorch: once per kernel, from float32), "
            "so gradients lose digits where they cancel (1 - out**2 near |out| = 1) or go subnormal")
-F16_SUMS = ("float16 gradients summed over broadcast axes accumulate in float16 (lose digits "
-            "or overflow where PyTorch's float32 accumulation does not)")
 KNOWN: dict[tuple[str, str], str] = {
     ("div", "float16"): F16_VJP, ("tanh", "float16"): F16_VJP, ("sigmoid", "float16"): F16_VJP,
-    ("matmul", "float16"): F16_SUMS, ("broadcast_to", "float16"): F16_SUMS,
 }
 
 
@@ -353,8 +350,7 @@ def test_known_defect_sigmoid_keeps_its_precision_for_negative_inputs(dtype):
                                                         rel=1e-12)
 
 
-@CORE
-def test_known_defect_float16_broadcast_gradients_are_summed_in_float32():
+def test_float16_broadcast_gradients_are_summed_in_float32():
     g = np.full((10000, 3), 0.25, np.float16)  # a float16 running sum stalls at 512
     b = Tensor(np.zeros(3, np.float16), requires_grad=True)
     (b + Tensor(np.zeros(g.shape, np.float16))).backward(g)
@@ -362,3 +358,27 @@ def test_known_defect_float16_broadcast_gradients_are_summed_in_float32():
     (tb + torch.zeros(g.shape, dtype=torch.float16)).backward(torch.from_numpy(g))
     assert b.grad.dtype == np.float16
     np.testing.assert_array_equal(b.grad, tb.grad.numpy())  # 2500, as in exact arithmetic
+
+
+@pytest.mark.parametrize("name, ours, theirs", [
+    ("sum(0)", lambda t: t.sum(0), lambda t: t.sum(0)),
+    ("sum()", lambda t: t.sum(), lambda t: t.sum()),
+    ("mean(0)", lambda t: t.mean(0), lambda t: t.mean(0)),
+    ("cumsum(0)", lambda t: t.cumsum(0), lambda t: t.cumsum(0)),
+    ("repeat", lambda t: t.repeat(3, 1), lambda t: t.repeat(3, 1)),
+    ("var(0)", lambda t: t.var(0), lambda t: t.var(0)),
+])
+def test_float16_reductions_accumulate_in_float32_forward_and_backward(name, ours, theirs):
+    """A float16 running sum stalls at 512 for 10,000 x 0.25; PyTorch sums in float32."""
+    x = np.full((10000, 3), 0.25, np.float16)
+    x[::2] = 0.5  # (var needs a spread)
+    t = Tensor(x, requires_grad=True)
+    tt = torch.from_numpy(x.copy()).requires_grad_()
+    out, tout = ours(t), theirs(tt)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out.data.astype(np.float64), tout.detach().double().numpy(), rtol=2e-3)
+    g = np.full(out.shape, 0.25, np.float16)
+    out.backward(g)
+    tout.backward(torch.from_numpy(g))
+    assert t.grad.dtype == np.float16
+    np.testing.assert_allclose(t.grad.astype(np.float64), tt.grad.double().numpy(), rtol=2e-3, atol=1e-6)

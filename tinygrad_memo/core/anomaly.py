@@ -17,7 +17,7 @@ import os
 import sys
 import traceback
 import weakref
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -100,14 +100,13 @@ def _shape(x: Any) -> str:
     return "scalar" if not shape else f"shape {shape}"
 
 
-def check_gradient(local: Any, node: Node, vjp: Callable, parents: tuple) -> None:
-    """Raise `AnomalyError` if the local gradient that ``node``'s ``vjp`` sends to its input
+def check_gradient(local: Any, node: Node, i: int, parents: tuple) -> None:
+    """Raise `AnomalyError` if the local gradient that ``node`` sends to its ``i``-th input
     is not finite. (``parents`` is passed because backward may have cut ``node._inputs``.)"""
     if _finite(local):
         return
     op = node._fn
     assert op is not None  # only a node made by an op has a backward
-    i = op.vjps.index(vjp)
     inputs = ", ".join(_shape(p) for p in parents)
     lines = [
         f"detect_anomaly: the backward of '{op.name}' produced {_bad(local)} in the gradient "
@@ -173,11 +172,17 @@ def _first_nonfinite(parents: tuple) -> tuple[Node | None, tuple]:
 
 
 class _Checker:
-    """What `detect_anomaly` installs on the grad mode: the two calls the engine makes."""
+    """What `detect_anomaly` installs on the grad mode: ``record`` for each node `apply`
+    makes, and a watcher of the memo loop (``final``, ``edge``) that checks each local."""
 
     __slots__ = ()
     record = staticmethod(record_creation)
-    check = staticmethod(check_gradient)
+
+    def final(self, node: Node, g: Any) -> None:
+        pass
+
+    def edge(self, node: Node, i: int, inputs: tuple, local: Any, total: Any) -> None:
+        check_gradient(local, node, i, inputs)
 
 
 CHECKER = _Checker()

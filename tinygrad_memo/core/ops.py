@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .broadcast import sum_to, total
 from .engine import Node, Op
 
 # -- helpers the vjps share ------------------------------------------------------------
@@ -26,47 +27,6 @@ _FLOAT16 = np.dtype(np.float16)
 def raw(x: Any) -> Any:
     """The raw number/array inside a node (vjps use it where no gradient should flow)."""
     return x.data if isinstance(x, Node) else x
-
-
-def unbroadcast(g: Any, x: Any) -> Any:
-    """Sum ``g`` back to ``x``'s shape.
-
-    A broadcast operand was used once per copy, so its gradient is the sum over the copies:
-    over the leading axes broadcasting added and over the axes where ``x`` has size 1.
-    """
-    if x.__class__ is float or x.__class__ is not np.ndarray and not isinstance(x, Node):
-        return g  # a Value's data, float or not (see `is_number`): nothing to broadcast
-    shape, gshape = x.shape, g.shape
-    if gshape != shape:
-        lead = len(gshape) - len(shape)
-        if 1 not in shape:  # only leading axes were added (a bias, say): one sum, no reshape
-            g = g.sum(axis=tuple(range(lead)))
-        else:
-            axes = tuple(range(lead)) + _stretched(shape, gshape, lead)
-            if axes:
-                g = g.sum(axis=axes, keepdims=True)
-            g = g.reshape(shape)
-    return cast_like(g, x)
-
-
-def _stretched(shape: tuple[int, ...], gshape: tuple[int, ...], lead: int) -> tuple[int, ...]:
-    """The axes of ``gshape`` where broadcasting stretched a size-1 axis of ``shape``.
-
-    (Its own function: a generator inside `unbroadcast` would make every call of it, even
-    a Value's, which returns at once, build two closure cells: callgrind, moons backward,
-    960M -> 897M instructions.)"""
-    return tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-
-
-def cast_like(g: Any, x: Any) -> Any:
-    """``g`` in ``x``'s dtype: an op on mixed dtypes (float32 with float64, int with float)
-    computes in the wider one, but each input's gradient keeps the input's own dtype."""
-    if isinstance(g, Node):  # create_graph: a Tensor gradient is cast by a differentiable op
-        dtype = getattr(x, "dtype", None)  # (a Value has none)
-        return g if dtype is None or g.data.dtype == dtype else g.to(dtype)
-    if g.dtype is not x.dtype:
-        return g.astype(x.dtype)
-    return g
 
 
 def exp_of(x: Any) -> Any:
@@ -210,13 +170,13 @@ def zero_where(local: Any, mask: Any) -> Any:
 def _pow_vjp_base(g: Any, out: Any, ctx: Any, x: Any, y: Any) -> Any:
     """g y x^(y-1), and 0 where y = 0 (x^0 = 1 is constant; the formula is NaN at x = 0),
     as in PyTorch, whose second derivatives this shares (see docs/guarantees.md)."""
-    return unbroadcast(zero_where(g * (y * power(x, y - 1)), raw(y) == 0), x)
+    return zero_where(g * (y * power(x, y - 1)), raw(y) == 0)
 
 
 def _pow_vjp_exponent(g: Any, out: Any, ctx: Any, x: Any, y: Any) -> Any:
     """g x^y log x, and 0 where x = 0 and y >= 0 (0^y is constant there), as in PyTorch
     (which masks x^y log x, not g: an infinite g gives NaN there in both)."""
-    return unbroadcast(g * zero_where(out * log_of(x), (raw(x) == 0) & (raw(y) >= 0)), y)
+    return g * zero_where(out * log_of(x), (raw(x) == 0) & (raw(y) >= 0))
 
 
 def _pow_const(x: Any, c: Any) -> Any:
@@ -251,20 +211,20 @@ def _pow_const_vjp(g: Any, out: Any, c: Any, x: Any) -> Any:
 # -- elementwise binary ops (broadcasting) ---------------------------------------------
 
 add = Op("add", symbol="+", scalar=operator.add, array=np.add, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(g, x),
-    lambda g, out, ctx, x, y: unbroadcast(g, y)))
+    lambda g, out, ctx, x, y: g,
+    lambda g, out, ctx, x, y: g))
 
 sub = Op("sub", symbol="-", scalar=operator.sub, array=np.subtract, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(g, x),
-    lambda g, out, ctx, x, y: unbroadcast(-g, y)))
+    lambda g, out, ctx, x, y: g,
+    lambda g, out, ctx, x, y: -g))
 
 mul = Op("mul", symbol="*", scalar=operator.mul, array=np.multiply, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(g * y, x),
-    lambda g, out, ctx, x, y: unbroadcast(g * x, y)))
+    lambda g, out, ctx, x, y: g * y,
+    lambda g, out, ctx, x, y: g * x))
 
 div = Op("div", symbol="/", scalar=_div, array=np.divide, vjps=(
-    lambda g, out, ctx, x, y: unbroadcast(divide(g, y), x),
-    lambda g, out, ctx, x, y: unbroadcast(divide(-g * out, y), y)))
+    lambda g, out, ctx, x, y: divide(g, y),
+    lambda g, out, ctx, x, y: divide(-g * out, y)))
 
 pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power,
           vjps=(_pow_vjp_base, _pow_vjp_exponent))
@@ -280,8 +240,8 @@ def _matmul_grad(g: Any, x: Any, y: Any, which: int) -> Any:
     batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
     g2 = g.reshape(batch + (x2.shape[-2], y2.shape[-1]))
     if which == 0:
-        return unbroadcast(g2 @ swap_last(y2), x2).reshape(x.shape)
-    return unbroadcast(swap_last(x2) @ g2, y2).reshape(y.shape)
+        return sum_to(g2 @ swap_last(y2), x2.shape).reshape(x.shape)
+    return sum_to(swap_last(x2) @ g2, y2.shape).reshape(y.shape)
 
 
 def swap_last(x: Any) -> Any:
@@ -291,10 +251,8 @@ def swap_last(x: Any) -> Any:
 
 
 matmul = Op("matmul", symbol="@", array=np.matmul, vjps=(
-    lambda g, out, ctx, x, y: cast_like(g @ y.T, x) if x.ndim == 2 == y.ndim
-    else _matmul_grad(g, x, y, 0),
-    lambda g, out, ctx, x, y: cast_like(x.T @ g, y) if x.ndim == 2 == y.ndim
-    else _matmul_grad(g, x, y, 1)))
+    lambda g, out, ctx, x, y: g @ y.T if x.ndim == 2 == y.ndim else _matmul_grad(g, x, y, 0),
+    lambda g, out, ctx, x, y: x.T @ g if x.ndim == 2 == y.ndim else _matmul_grad(g, x, y, 1)))
 
 # -- elementwise unary ops --------------------------------------------------------------
 
@@ -323,7 +281,7 @@ abs_ = Op("abs", array=np.abs, vjps=(_abs_vjp,))
 
 # -- reductions (ctx = (axis tuple or None, keepdims)) ----------------------------------
 
-sum_ = Op("sum", array=lambda x, ctx: x.sum(axis=ctx[0], keepdims=ctx[1]), vjps=(
+sum_ = Op("sum", array=lambda x, ctx: total(x, ctx[0], ctx[1]), vjps=(
     lambda g, out, ctx, x: expand(g, x, ctx[:2]),))
 
 def _mean(x: np.ndarray, ctx: tuple) -> np.ndarray:
@@ -367,7 +325,7 @@ transpose = Op("transpose", array=lambda x, axes: x.transpose(axes), vjps=(  # c
     lambda g, out, axes, x: g.transpose(*np.argsort(axes)),))
 
 broadcast = Op("broadcast_to", array=np.broadcast_to, vjps=(  # ctx = the new shape
-    lambda g, out, shape, x: unbroadcast(g, x),))
+    lambda g, out, shape, x: g,))  # (the engine sums it back to x's shape)
 
 
 def scatter_array(g: np.ndarray, index: Any, shape: tuple[int, ...], repeats: bool) -> np.ndarray:
@@ -579,7 +537,7 @@ def _pick(which: int, larger: bool) -> Any:
         mine, other = (raw(x), raw(y)) if which == 0 else (raw(y), raw(x))
         beaten = mine < other if larger else mine > other
         share = np.where(beaten, 0.0, np.where(mine == other, 0.5, 1.0)).astype(raw(out).dtype)
-        return unbroadcast(g * share, x if which == 0 else y)
+        return g * share
     return vjp
 
 
@@ -589,8 +547,8 @@ minimum = Op("minimum", array=np.minimum, vjps=(_pick(0, False), _pick(1, False)
 
 # where(cond, x, y), ctx = the boolean condition array
 where = Op("where", array=lambda x, y, cond: np.where(cond, x, y), vjps=(
-    lambda g, out, cond, x, y: unbroadcast(keep_where(g, cond), x),
-    lambda g, out, cond, x, y: unbroadcast(keep_where(g, ~cond), y)))
+    lambda g, out, cond, x, y: keep_where(g, cond),
+    lambda g, out, cond, x, y: keep_where(g, ~cond)))
 
 # -- comparisons and logic: boolean results, no gradient (never recorded) -----------------
 
@@ -621,7 +579,7 @@ def _var(x: np.ndarray, ctx: tuple) -> np.ndarray:
     axis, keepdims, dof = ctx
     centred = x - x.mean(axis=axis, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):  # dof <= 0: inf or nan, as PyTorch
-        return (centred * centred).sum(axis=axis, keepdims=keepdims) / np.asarray(dof, x.dtype)
+        return total(centred * centred, axis, keepdims) / np.asarray(dof, x.dtype)
 
 
 def _centred(x: Any, axis: tuple[int, ...] | None) -> Any:
@@ -680,12 +638,19 @@ def reverse_cumsum(g: Any, axis: int) -> Any:
     """Sums from the end along ``axis``: the adjoint of cumsum."""
     if isinstance(g, Node):
         return g.flip(axis).cumsum(axis).flip(axis)
-    return np.flip(np.flip(g, axis).cumsum(axis), axis)
+    return np.flip(_cumsum(np.flip(g, axis), axis), axis)
+
+
+def _cumsum(x: np.ndarray, axis: int) -> np.ndarray:
+    """x.cumsum(axis), float16 summed in float32 (see `broadcast.total`)."""
+    if x.dtype is _FLOAT16:
+        return x.cumsum(axis, dtype=np.float32).astype(_FLOAT16)
+    return x.cumsum(axis)
 
 
 # ctx = the axis
-cumsum = Op("cumsum", array=lambda x, axis: x.cumsum(axis), vjps=(
-    lambda g, out, axis, x: cast_like(reverse_cumsum(g, axis), x),))
+cumsum = Op("cumsum", array=_cumsum, vjps=(
+    lambda g, out, axis, x: reverse_cumsum(g, axis),))
 
 # -- shape ---------------------------------------------------------------------------------------
 
@@ -698,7 +663,7 @@ def _repeat_vjp(g: Any, out: Any, reps: tuple[int, ...], x: Any) -> Any:
     """Sum the copies: split each axis into (copies, size) and add over the copies."""
     shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
     split = [n for r, s in zip(reps, shape) for n in (r, s)]
-    return g.reshape(tuple(split)).sum(axis=tuple(range(0, len(split), 2))).reshape(x.shape)
+    return total(g.reshape(tuple(split)), tuple(range(0, len(split), 2))).reshape(x.shape)
 
 
 # ctx = the repeat counts, one per axis of the result (PyTorch's repeat = np.tile)
@@ -711,7 +676,7 @@ pad = Op("pad", array=lambda x, ctx: np.pad(x, ctx[0], constant_values=ctx[1]), 
 
 def _cat_vjp(i: int, g: Any, out: Any, ctx: tuple, *xs: Any) -> Any:
     axis, offsets = ctx
-    return cast_like(g[(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),)], xs[i])
+    return g[(slice(None),) * axis + (slice(offsets[i], offsets[i + 1]),)]
 
 
 # any number of inputs; ctx = (axis, the offsets where each input starts, then the end)
@@ -720,4 +685,4 @@ cat = Op("cat", array=lambda *xs: np.concatenate(xs[:-1], axis=xs[-1][0]),
 
 # any number of inputs; ctx = the new axis
 stack = Op("stack", array=lambda *xs: np.stack(xs[:-1], axis=xs[-1]), vjps=PerInput(  # type: ignore[arg-type]
-    lambda i, g, out, axis, *xs: cast_like(g[(slice(None),) * axis + (i,)], xs[i])))
+    lambda i, g, out, axis, *xs: g[(slice(None),) * axis + (i,)]))

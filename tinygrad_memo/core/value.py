@@ -2,8 +2,9 @@
 
 A Value holds a Python float. Each op records ``(op, inputs, ctx)`` in slots: no closure,
 no set and no dict per node, and nothing that points back to the node itself, so a graph
-dies by reference counting the moment its output is dropped. Every operator goes through
-`engine.apply`, which runs the op's ``scalar`` forward from the table in `ops`.
+dies by reference counting the moment its output is dropped. Every op goes through
+`engine.apply` (the four arithmetic operators through its one-frame form,
+`engine.scalar_operator`), which runs the op's ``scalar`` forward from the table in `ops`.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numbers
 from typing import Any
 
 from . import ops
-from .engine import Node, apply
+from .engine import Node, apply, scalar_operator
 
 _new = object.__new__
 
@@ -23,6 +24,8 @@ def _lift(x: Any) -> "Value":
         v.data, v.grad, v._hooks = float(x), 0.0, None
         v._fn, v._x, v._y = None, (), None
         return v
+    if isinstance(x, Value):  # a Value of a subclass
+        return x
     if isinstance(x, numbers.Real):
         return Value(float(x))
     return NotImplemented
@@ -46,36 +49,12 @@ class Value(Node):
         if label is not None:
             self.label = label
 
-    # -- binary operators ----------------------------------------------------------------
-    # Each operator lifts a number itself instead of sharing a helper: a helper is one more
-    # Python frame per op, the cost `engine.apply` avoids (see its docstring).
-    def __add__(self, other: Any) -> "Value":
-        if other.__class__ is not Value:
-            other = _lift(other)
-            if other is NotImplemented:
-                return other
-        return apply(ops.add, (self, other))
-
-    def __mul__(self, other: Any) -> "Value":
-        if other.__class__ is not Value:
-            other = _lift(other)
-            if other is NotImplemented:
-                return other
-        return apply(ops.mul, (self, other))
-
-    def __sub__(self, other: Any) -> "Value":
-        if other.__class__ is not Value:
-            other = _lift(other)
-            if other is NotImplemented:
-                return other
-        return apply(ops.sub, (self, other))
-
-    def __truediv__(self, other: Any) -> "Value":
-        if other.__class__ is not Value:
-            other = _lift(other)
-            if other is NotImplemented:
-                return other
-        return apply(ops.div, (self, other))
+    # -- binary operators: `engine.scalar_operator` builds each as one frame (its docstring
+    # has the measurement); ``__radd__`` and ``__rmul__`` are micrograd's ``self + other``.
+    __add__ = __radd__ = scalar_operator(ops.add, _lift)
+    __mul__ = __rmul__ = scalar_operator(ops.mul, _lift)
+    __sub__ = scalar_operator(ops.sub, _lift)
+    __truediv__ = scalar_operator(ops.div, _lift)
 
     def __pow__(self, other: Any) -> "Value":
         if isinstance(other, Value):
@@ -83,12 +62,6 @@ class Value(Node):
         if not isinstance(other, numbers.Real):
             return NotImplemented
         return apply(ops.pow_const, (self,), other)
-
-    def __radd__(self, other: Any) -> "Value":
-        return self + other
-
-    def __rmul__(self, other: Any) -> "Value":
-        return self * other
 
     def __rsub__(self, other: Any) -> "Value":
         other = _lift(other)

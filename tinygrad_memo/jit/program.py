@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..core.broadcast import fit
 from ..core.engine import Node, _own
 from .source import INFIX, Arr, Expr, Source, Untraceable
 from .trace import Graph, Leaf
@@ -272,6 +273,22 @@ class _Writer:
 
     # -- arrays ------------------------------------------------------------------------------
     def array_vjp(self, step: Any, i: int, g: Arr, out: Arr, xs: list[Arr]) -> Arr:
+        return self.fitted(self.local_vjp(step, i, g, out, xs), xs[i], step.op, i)
+
+    def fitted(self, local: Arr, x: Arr, op: Any, i: int) -> Arr:
+        """The engine's `fit` of a local derivative to its input, written down where it does
+        something (a sum over the axes the op broadcast, a cast to the input's dtype)."""
+        want = np.asarray(x.value)
+        like = np.broadcast_to(np.zeros((), want.dtype), want.shape)  # its shape and dtype
+        value = fit(local.value, like, op, i)
+        if value is local.value:
+            return local
+        args = [local.text, self.src.bind(like, "like"), self.src.bind(op, op.name), str(i)]
+        name = self.src.fresh("d")
+        line = self.src.emit(f"{name} = {self.src.bind(fit, 'fit')}({', '.join(args)})")
+        return Arr(name, value, self.src, line, True)
+
+    def local_vjp(self, step: Any, i: int, g: Arr, out: Arr, xs: list[Arr]) -> Arr:
         vjp = step.op.vjps[i]
         expect = vjp(g.value, out.value, step.ctx, *[x.value for x in xs])
         res = self.attempt(lambda: vjp(g, out, step.ctx, *xs), expect)

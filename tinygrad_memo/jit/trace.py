@@ -29,7 +29,7 @@ class Recorder(ModeSwitch):
     """While active, every op `engine.apply` runs in this thread is appended to ``tape``.
 
     It sits in the grad mode's ``anomaly`` field, which apply and backprop consult: apply
-    calls `record` / `constant`, backprop would call `check` (a backward inside ``fn``),
+    calls `record` / `constant`, backprop would call `final` (a backward inside ``fn``),
     and a mode switch entered inside ``fn`` calls `refuse`. Nodes are held weakly, so
     what fn drops still dies (checkpoint's own liveness test keeps working).
     """
@@ -63,9 +63,11 @@ class Recorder(ModeSwitch):
     def constant(self, node: Node, op: Op, inputs: tuple, ctx: Any) -> None:
         self.tape.append((weakref.ref(node), op, inputs, ctx))
 
-    def check(self, *args: Any) -> None:
+    def final(self, *args: Any) -> None:  # (the memo loop's watcher: a backward inside fn)
         raise TraceError("jit: fn calls backward() or grad() itself; a traced step runs one "
                          "backward of fn's result: return the loss and let the step do it")
+
+    edge = final
 
     def refuse(self, switch: ModeSwitch) -> None:
         raise TraceError(f"jit: fn enters {type(switch).__name__}(), which a traced program "

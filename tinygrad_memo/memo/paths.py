@@ -7,7 +7,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, Iterable
 
-from ..core.engine import Node, backprop, check_inputs, toposort
+from ..core.engine import Node, backprop, check_inputs, local_grad, toposort
 from ..core.tensor import Tensor
 from .fibonacci import big
 
@@ -64,13 +64,6 @@ def count_paths(output: Node, wrt: Node | Iterable[Node]) -> int:
     return sum(paths.get(t, 0) for t in targets)
 
 
-def _local_vjp(g: Any, node: Node, i: int) -> Any:
-    """g times d(node)/d(node's i-th input): one local derivative, evaluated."""
-    op = node._fn
-    assert op is not None  # only a node made by an op has local derivatives
-    return op.vjps[i](g, node.data, node._ctx, *[p.data for p in node._inputs])
-
-
 def path_grad(output: Node, wrt: Node | Iterable[Node],
               max_paths: int = DEFAULT_MAX_PATHS) -> tuple[list[Any], int]:
     """Gradients of ``output`` for each node of ``wrt`` by the chain rule, path by path.
@@ -113,7 +106,7 @@ def path_grad(output: Node, wrt: Node | Iterable[Node],
         if node in targets:                   # one complete path: its product, from scratch
             g = seed
             for child, i in path:
-                g = _local_vjp(g, child, i)
+                g = local_grad(child, i, g)
             evaluations += len(path)
             grads[node] = g if node not in grads else grads[node] + g
         for i, parent in enumerate(node._inputs):

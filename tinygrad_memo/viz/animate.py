@@ -32,19 +32,14 @@ class _Recorder:
     def __init__(self, index: dict[Node, int], naive: dict[Node, int]) -> None:
         self.index, self.naive = index, naive
         self.frames: list[dict[str, Any]] = []
-        self._next_input: dict[Node, int] = {}
 
     def final(self, node: Node, g: Any) -> None:
         self.frames.append({"kind": "final", "node": self.index[node], "grad": _text(g),
                             "naive": self.naive.get(node, 0)})
 
-    def edge(self, node: Node, parent: Node, local: Any, total: Any) -> None:
-        k = self._next_input.get(node, 0)          # which input: a parent may appear twice (x*x)
-        while node._inputs[k] is not parent:
-            k += 1
-        self._next_input[node] = k + 1
-        self.frames.append({"kind": "edge", "node": self.index[node], "input": k,
-                            "parent": self.index[parent], "local": _text(local),
+    def edge(self, node: Node, i: int, inputs: tuple, local: Any, total: Any) -> None:
+        self.frames.append({"kind": "edge", "node": self.index[node], "input": i,
+                            "parent": self.index[inputs[i]], "local": _text(local),
                             "total": _text(total)})
 
 

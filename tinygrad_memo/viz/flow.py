@@ -83,10 +83,9 @@ class _Flow:
                 op, g = node._fn, self.grads.get(node)
                 if op is None or g is None:
                     continue
-                inputs = [p.data for p in node._inputs]
-                for i, (p, vjp) in enumerate(zip(node._inputs, op.vjps)):
+                for i, p in enumerate(node._inputs):
                     if _requires_grad(p):
-                        self.edges[(node, i)] = size_of(vjp(g, node.data, node._ctx, *inputs))
+                        self.edges[(node, i)] = size_of(engine.local_grad(node, i, g))
 
     def kind(self, node: Node) -> str:
         if node is self.root:
