@@ -135,7 +135,10 @@ def _sigmoid(x: float) -> float:
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    """The same on arrays: e = exp(-|x|) is at most 1, then one branch per sign."""
+    """The same on arrays: e = exp(-|x|) is at most 1, then one branch per sign (float16 in
+    float32, rounded once, as PyTorch's kernel: its gradient out * (1 - out) needs it)."""
+    if x.dtype is _FLOAT16:
+        return _sigmoid_array(x.astype(np.float32)).astype(_FLOAT16)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -265,14 +268,21 @@ exp = Op("exp", scalar=_exp, array=np.exp, vjps=(
 log = Op("log", scalar=_log, array=np.log, vjps=(
     lambda g, out, ctx, x: divide(g, x),))
 
-tanh = Op("tanh", scalar=math.tanh, array=np.tanh, vjps=(
-    lambda g, out, ctx, x: g * (1 - out * out),))
+def _tanh_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
+    """g (1 - out^2); float16 in float32, rounded once (by the engine), as in PyTorch's
+    kernel: step by step in float16, 1 - out^2 near |out| = 1 keeps a digit or two."""
+    if getattr(out, "dtype", None) is _FLOAT16:
+        g, out = (v.to(np.float32) if isinstance(v, Node) else v.astype(np.float32) for v in (g, out))
+    return g * (1 - out * out)
+
+
+tanh = Op("tanh", scalar=math.tanh, array=np.tanh, vjps=(_tanh_vjp,))
 
 relu = Op("relu", symbol="ReLU", scalar=lambda x: 0.0 if x <= 0 else x,  # NaN stays NaN
           array=lambda x: np.maximum(x, 0), vjps=(_relu_vjp,))
 
-sigmoid = Op("sigmoid", scalar=_sigmoid, array=_sigmoid_array, vjps=(
-    lambda g, out, ctx, x: g * out * (1 - out),))
+sigmoid = Op("sigmoid", scalar=_sigmoid, array=_sigmoid_array, vjps=(  # PyTorch's order: its
+    lambda g, out, ctx, x: g * (1 - out) * out,))                    # float16 rounds each step
 
 sqrt = Op("sqrt", array=np.sqrt, vjps=(  # g / (2 sqrt x): a tiny g is not halved to 0 first
     lambda g, out, ctx, x: divide(g, 2 * out),))
