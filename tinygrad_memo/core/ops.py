@@ -271,7 +271,7 @@ log = Op("log", scalar=_log, array=np.log, vjps=(
 def _tanh_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
     """g (1 - out^2); float16 in float32, rounded once (by the engine), as in PyTorch's
     kernel: step by step in float16, 1 - out^2 near |out| = 1 keeps a digit or two."""
-    if getattr(out, "dtype", None) is _FLOAT16:
+    if out.__class__ is not float and getattr(out, "dtype", None) is _FLOAT16:
         g, out = (v.to(np.float32) if isinstance(v, Node) else v.astype(np.float32) for v in (g, out))
     return g * (1 - out * out)
 

@@ -227,13 +227,13 @@ class Tensor(Node):
         so do NumPy's (PyTorch takes them as numbers: float32 * np.float64(2) is float32)."""
         if isinstance(x, Tensor):
             return x
-        if isinstance(x, (np.floating, np.integer)):
-            x = x.item()
         if x.__class__ is float or x.__class__ is int:  # the common case, without ABC checks
             dtype = self.data.dtype
             if dtype.kind == "f":
                 return _wrap(np.asarray(x, dtype=dtype))
             return _wrap(np.asarray(x, dtype=np.float32 if x.__class__ is float else None))
+        if isinstance(x, (np.floating, np.integer)):
+            return self._lift(x.item())
         if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
             if not isinstance(x, numbers.Real):
                 return NotImplemented
