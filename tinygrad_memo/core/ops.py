@@ -197,7 +197,10 @@ def _pow_const_scalar(x: float, c: Any) -> float:
     if c == 0.5 or c == -0.5:
         root = math.sqrt(x) if x >= 0 else (x if x == 0 or x != x else math.nan)  # sqrt(-0) = -0
         return root if c == 0.5 else _div(1.0, root)
-    return _pow(x, c)
+    try:
+        return math.pow(x, c)
+    except (OverflowError, ValueError):
+        return _pow(x, c)
 
 
 def _pow_const_vjp(g: Any, out: Any, c: Any, x: Any) -> Any:
@@ -205,10 +208,9 @@ def _pow_const_vjp(g: Any, out: Any, c: Any, x: Any) -> Any:
     would be NaN at x = 0)."""
     if c == 0:
         return g * 0
-    if isinstance(x, Node):
-        return g * c * x ** (c - 1)
-    xd = raw(x)
-    return g * c * (_pow_const_scalar(xd, c - 1) if is_number(xd) else _pow_const(xd, c - 1))
+    if x.__class__ is float or is_number(x):  # a Value's number
+        return g * c * _pow_const_scalar(x, c - 1)
+    return g * c * (x ** (c - 1) if isinstance(x, Node) else _pow_const(x, c - 1))
 
 
 # -- elementwise binary ops (broadcasting) ---------------------------------------------
