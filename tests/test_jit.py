@@ -79,14 +79,78 @@ def mlp_loss(model):
 
 
 def test_frozen_array_found_at_the_first_replay():
-    """nn.cross_entropy builds its one-hot targets with NumPy: the trace freezes them, and
+    """A one-hot array made with NumPy inside fn from an input: the trace freezes it, and
     the first replay (always checked) says so instead of training on the wrong labels."""
     model = nn.MLP(4, [3], seed=0)
-    step = jit(lambda X, y: nn.cross_entropy(model(Tensor(X)), y))
+    step = jit(lambda X, y: -(model(Tensor(X)).log_softmax(axis=1) * np.eye(3)[y]).sum())
     X = np.ones((2, 4), dtype=np.float32)
     step(X, np.array([0, 1]))
-    with pytest.raises(DivergenceError, match="one-hot targets"):
+    with pytest.raises(DivergenceError, match="an array made with NumPy inside fn"):
         step(X, np.array([2, 2]))
+
+
+@pytest.mark.parametrize("check", [False, True])
+@pytest.mark.parametrize("loss_fn, labels_as", [
+    (nn.cross_entropy, "array"), (nn.cross_entropy, "tensor"),
+    (nn.cross_entropy, "int32 array"),
+    (lambda z, y: nn.nll_loss(z.log_softmax(axis=1), y), "array")])
+def test_a_classifier_step_reads_new_labels_at_every_replay(loss_fn, labels_as, check):
+    """Traced on batch A, replayed on batches B and C with other labels: the loss and every
+    gradient are eager's on that batch (the labels are an input of the program, not a
+    constant), with or without check=True."""
+    rng = np.random.default_rng(0)
+    models = [nn.MLP(5, [8, 4], activation="relu", seed=3) for _ in range(2)]
+
+    def as_labels(y):
+        return Tensor(y) if labels_as == "tensor" else y.astype(np.int32) if "int32" in labels_as else y
+
+    def loss_of(model):
+        return lambda X, y: loss_fn(model(Tensor(X)), y)
+    step, eager = jit(loss_of(models[0]), check=check), loss_of(models[1])
+    for i in range(3):
+        X = rng.normal(size=(6, 5)).astype(np.float32)
+        y = rng.integers(0, 4, 6) if i else np.zeros(6, dtype=np.int64)  # A: all class 0
+        for m in models:
+            m.zero_grad()
+        got, want = step(X, as_labels(y)), eager_step(eager, X, as_labels(y))
+        assert got.item() == want.item()
+        for p, q in zip(models[0].parameters(), models[1].parameters()):
+            np.testing.assert_array_equal(p.grad, q.grad)
+    assert step.cache_info().hits == 2 and step.cache_info().misses == 1
+
+
+@pytest.mark.parametrize("loss_fn, who, what", [
+    (nn.cross_entropy, "cross_entropy", "logits"),
+    (lambda z, y: nn.nll_loss(z.log_softmax(axis=1), y), "nll_loss", "log_probs")])
+def test_a_replay_checks_its_own_labels(loss_fn, who, what):
+    """A label out of range at a replay is refused by the program, naming it (not a
+    NumPy IndexError, and not a negative label read from the end of the row)."""
+    model = nn.MLP(4, [3], seed=0)
+    step = jit(lambda X, y: loss_fn(model(Tensor(X)), y))
+    X = np.ones((3, 4), dtype=np.float32)
+    step(X, np.array([0, 1, 2]))
+    step(X, np.array([2, 1, 0]))  # the first replay, checked
+    for bad, pos in ((3, 2), (-1, 1)):
+        y = np.array([0, bad, bad]) if pos == 1 else np.array([0, 1, bad])
+        with pytest.raises(ValueError, match=rf"{who}: target {bad} at position {pos} "
+                                             rf"is outside \[0, 3\) \({what} have 3 classes\)"):
+            step(X, y)
+    good = np.array([1, 1, 0])
+    assert step(X, good).item() == loss_fn(model(Tensor(X)), good).item()
+
+
+@pytest.mark.parametrize("loss_fn", [nn.cross_entropy, lambda z, y: nn.nll_loss(z.log_softmax(axis=1), y)])
+def test_the_losses_keep_their_own_copy_of_the_labels(loss_fn):
+    """Changing the caller's label array between forward and backward changes nothing
+    (as torch.tensor copies): the gradient is the one of the labels the loss was given."""
+    z = Tensor(np.array([[0.1, 0.2, 0.3], [0.3, -0.2, 0.1]]), requires_grad=True)
+    y = np.array([0, 2])
+    loss = loss_fn(z, y)
+    y[:] = [1, 1]
+    loss.backward()
+    expect = Tensor(z.data, requires_grad=True)
+    loss_fn(expect, np.array([0, 2])).backward()
+    np.testing.assert_array_equal(z.grad, expect.grad)
 
 
 def test_model_trained_traced_equals_eager():
@@ -398,3 +462,17 @@ def test_an_array_wrapped_by_tensor_inside_fn_stays_an_input_although_tensor_cop
         assert step(np.full(3, float(i))).item() == 3.0 * i   # not the first call's numbers
         np.testing.assert_array_equal(w.grad, [i, i, i])
     assert step.cache_info().misses == 1
+
+
+def test_each_replay_hands_out_a_result_of_its_own():
+    """The program's buffers are reused by every replay: a result the caller keeps must not
+    change under it when the step runs again (nor be a view of a buffer)."""
+    w = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    for fn, shape in ((lambda x: ((x * w).relu() + w)[:1], (1,)), (lambda x: (x * w).sum(), ())):
+        step = jit(fn)
+        outs = [step(np.array([k, -k], np.float32)) for k in (1.0, 2.0, 3.0, 4.0)]
+        for k, out in zip((1.0, 2.0, 3.0, 4.0), outs):
+            assert out.item() == fn(Tensor(np.array([k, -k], np.float32))).item()
+            assert out.shape == shape and out.data.__class__ is np.ndarray
+            assert out.data.flags.writeable
+        assert not any(np.shares_memory(a.data, b.data) for a, b in zip(outs, outs[1:]))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import F64, t64
 
-from tinygrad_memo import Tensor, Value, gradcheck, nn
+from tinygrad_memo import Tensor, Value, grad, gradcheck, nn
 
 
 # -- Module: finding parameters, naming them ---------------------------------------------
@@ -185,6 +185,68 @@ def test_cross_entropy_rejects_bad_shapes_and_non_integer_targets():
         nn.cross_entropy(Tensor(np.zeros((2, 4))), [0.5, 1.0])
     with pytest.raises(TypeError, match=r"float targets are class probabilities"):
         nn.cross_entropy(Tensor(np.zeros((2, 4))), [0.0, 3.0])  # PyTorch refuses these too
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("n, classes", [(7, 3), (3, 7), (4, 4)])  # both of the op's layouts
+def test_cross_entropy_matches_pytorch_in_each_dtype(dtype, n, classes):
+    """One op (log-sum-exp forward, (softmax - onehot) / N backward): PyTorch's loss and
+    gradient, in the logits' dtype, for labels of any integer dtype (a class used twice)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(n * classes)
+    z = (rng.normal(size=(n, classes)) * 3).astype(dtype)
+    y = rng.integers(0, classes, n)
+    y[0] = y[1]
+    for labels in (y, y.astype(np.uint8), Tensor(y.astype(np.int32))):
+        x = Tensor(z, requires_grad=True)
+        loss = nn.cross_entropy(x, labels)
+        loss.backward(np.asarray(2.5, dtype))
+        zt = torch.tensor(z, requires_grad=True)
+        ref = torch.nn.functional.cross_entropy(zt, torch.tensor(y))
+        ref.backward(torch.tensor(2.5, dtype=zt.dtype))
+        tol = 1e-3 if dtype == np.float16 else 1e-6 if dtype == np.float32 else 1e-12
+        assert loss.dtype == dtype and x.grad.dtype == dtype
+        assert loss.item() == pytest.approx(ref.item(), rel=tol)
+        np.testing.assert_allclose(x.grad, zt.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_cross_entropy_of_minus_inf_logits_is_finite_unless_the_label_is_one():
+    """A class whose logit is -inf has probability 0: the loss stays finite and its
+    gradient is 0 there (PyTorch's numbers); the label's own logit at -inf is an inf loss."""
+    torch = pytest.importorskip("torch")
+    z = np.array([[-np.inf, 1.0, 2.0], [0.5, -np.inf, -1.0]])
+    x = t64(z)
+    loss = nn.cross_entropy(x, [2, 0])
+    loss.backward()
+    zt = torch.tensor(z, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(zt, torch.tensor([2, 0]))
+    ref.backward()
+    assert np.isfinite(loss.item()) and loss.item() == pytest.approx(ref.item(), rel=1e-12)
+    np.testing.assert_allclose(x.grad, zt.grad.numpy(), rtol=1e-12)
+    assert x.grad[0, 0] == 0 and x.grad[1, 1] == 0
+    assert nn.cross_entropy(t64(z), [0, 0]).item() == np.inf
+
+
+def test_cross_entropy_refuses_an_empty_batch():
+    with pytest.raises(ValueError, match=r"cross_entropy: logits have no rows \(an empty batch\)"):
+        nn.cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, dtype=np.int64))
+
+
+def test_cross_entropy_backward_twice_and_its_second_derivative():
+    """The kept softmax is read, not consumed: a second backward (retain_graph) adds the
+    same gradient again; create_graph gives a gradient whose own gradient is right
+    (against finite differences of the first derivative, as PyTorch's gradgradcheck)."""
+    rng = np.random.default_rng(1)
+    z, y = rng.normal(size=(4, 3)), np.array([0, 2, 2, 1])
+    x = t64(z)
+    loss = nn.cross_entropy(x, y)
+    loss.backward(retain_graph=True)
+    once = x.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * once, rtol=1e-15)
+    v = rng.uniform(0.5, 1.5, (4, 3))
+    assert gradcheck(lambda z: (grad(nn.cross_entropy(z, y), [z], create_graph=True)[0] * v).sum(),
+                     [t64(z)])
 
 
 def test_hinge_loss_on_tensors_and_on_lists_of_values():

@@ -170,6 +170,10 @@ CASES: dict[str, list[Case]] = {
             case(lambda a, b: tm.cat([a, b], axis=1), (2, 3), (2, 1))],
     "stack": [case(lambda a, b: tm.stack([a, b]), (2, 3), (2, 3)),
               case(lambda a, b: tm.stack([a, b], axis=-1), (3,), (3,))],
+    # the labels are an input without a gradient (a repeated label: two rows share a class)
+    "nll_loss": [case(lambda x: tm.nn.nll_loss(x, np.array([0, 3, 3])), (3, 4))],
+    "cross_entropy": [case(lambda x: tm.nn.cross_entropy(x, np.array([0, 3, 3])), (3, 4)),
+                      case(lambda x: tm.nn.cross_entropy(x * 3, tm.Tensor([1])), (1, 2))],
 }
 
 KINDS = [(name, i, kind) for name, rows in CASES.items() for i in range(len(rows))

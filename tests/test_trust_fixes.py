@@ -188,6 +188,10 @@ def test_relu_passes_nan_and_blocks_an_infinite_gradient_in_dead_units():
     x = Tensor(np.array([-1.0, 2.0, np.nan]), requires_grad=True)
     x.relu().backward(np.array([np.inf, 1.0, 1.0]))
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])  # PyTorch's threshold_backward
+    x.grad = None  # a NaN gradient in a dead unit is dropped too, a live unit's kept
+    x.relu().backward(np.array([np.nan, -np.inf, np.nan]))
+    np.testing.assert_array_equal(x.grad, [0.0, -np.inf, np.nan])
+    assert not np.signbit(x.grad[0])
 
 
 def test_pow_derivatives_at_base_zero_are_zero_where_the_math_says_so():

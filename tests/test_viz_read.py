@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 from conftest import SVG
 
-from tinygrad_memo import Tensor, Value, viz
+from tinygrad_memo import Tensor, Value, nn, viz
 from tinygrad_memo.app import cli
 from tinygrad_memo.app import graph as graph_cmd
+from tinygrad_memo.data import make_moons
 from tinygrad_memo.viz import render
 
 pytestmark = pytest.mark.usefixtures("no_system_dot")
@@ -137,7 +138,8 @@ def test_a_bad_scale_is_a_clear_error(bad):
 
 
 def test_the_default_scale_spreads_the_parameters_gradients():
-    """The loss's bookkeeping edge (5.7) must not wash out the parameters' (0.04-0.2)."""
+    """A bookkeeping edge larger than every parameter's gradient (0.04-0.2) must not wash
+    them out: the scale ends at the largest parameter gradient, and says so."""
     root = graph_cmd.mlp()
     flow = viz.flow._Flow(root, None, True, limit=None)
     params = {f"v{i}" for i, n in enumerate(flow.nodes) if n._fn is None and n.requires_grad}
@@ -145,8 +147,12 @@ def test_the_default_scale_spreads_the_parameters_gradients():
     colours = {c for title, c in strokes.items() if title.split("->")[0] in params}
     assert viz.style._SCALE[0] in colours and viz.style._SCALE[-1] in colours   # palest to darkest
     assert len(colours) == len(params)
-    legend = texts(viz.to_dot(root, group_by="layer").svg())   # per layer: the same rule
-    assert any(t.startswith(">= ") for t in legend)
+    assert any(t.startswith(">= ") for t in texts(viz.to_dot(root).svg()))
+    # per layer: the same rule, on the loss built from log_softmax, getitem and mean, whose
+    # edges out of the last layer (0.22) carry more than any parameter's gradient (0.2153)
+    X, y = make_moons(16, noise=0.1, seed=0)
+    composite = -nn.MLP(2, [8, 8, 2], seed=0)(Tensor(X)).log_softmax(axis=1)[np.arange(16), y].mean()
+    assert any(t.startswith(">= ") for t in texts(viz.to_dot(composite, group_by="layer").svg()))
 
 
 # -- what is drawn is what the legend says -----------------------------------------------------

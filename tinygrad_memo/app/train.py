@@ -72,8 +72,7 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
     With ``validation=(X_test, y_test)`` the held-out loss is recorded after every epoch.
     A ``scheduler`` (`tinygrad_memo.optim.lr_scheduler`) is stepped after every batch.
     With ``jit`` the step (forward, loss, backward) is traced once per batch shape and
-    replayed (`tinygrad_memo.jit`); cross_entropy is then taken by indexing, which a trace
-    follows, rather than through its NumPy one-hot targets, which a trace would freeze.
+    replayed (`tinygrad_memo.jit`).
     """
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
@@ -113,13 +112,9 @@ def fit(model: Module, X: Any, y: Any, optimizer: Optimizer, epochs: int, batch_
     return history
 
 
-def _traced_step(model: Module, loss_fn: LossFn) -> Callable[[Any, Any], Any]:  # the loss node
+def _traced_step(model: Module, loss_fn: LossFn) -> Callable[[Any, Any], Any]:
     from ..jit import jit
-
-    def picked_nll(logits: Tensor, y: Any) -> Tensor:  # cross_entropy, by indexing
-        return -logits.log_softmax(axis=1)[np.arange(len(y)), y].mean()
-    loss = picked_nll if loss_fn is cross_entropy else loss_fn
-    return jit(lambda xb, yb: loss(model(xb), yb))
+    return jit(lambda xb, yb: loss_fn(model(xb), yb))
 
 
 def _progress_bar(total: int, desc: str) -> Any:

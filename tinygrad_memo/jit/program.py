@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.broadcast import fit
+from ..core.broadcast import fit, sum_to
 from ..core.engine import Node, _own
 from .source import INFIX, Arr, Expr, Source, Untraceable
 from .trace import Graph, Leaf
@@ -283,6 +283,13 @@ class _Writer:
         value = fit(local.value, like, op, i)
         if value is local.value:
             return local
+
+        def inline() -> Arr:  # the same sum and cast on symbolic arrays: one NumPy call each
+            s = local if local.shape == want.shape else sum_to(local, want.shape)
+            return s if s.dtype == want.dtype else s.astype(want.dtype)
+        res = self.attempt(inline, value)
+        if res is not None:
+            return res
         args = [local.text, self.src.bind(like, "like"), self.src.bind(op, op.name), str(i)]
         name = self.src.fresh("d")
         line = self.src.emit(f"{name} = {self.src.bind(fit, 'fit')}({', '.join(args)})")

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core.engine import Node
 from ..core.modes import grad_mode
-from ..core.tensor import Tensor
+from ..core.tensor import _wrap
 from ..core.value import Value
 from .program import Program, compile_graph
 from .trace import TraceError, settle, signature, trace
@@ -101,7 +101,7 @@ class Jitted:
                 f"jit check: the forward value differs: replayed {replayed.data!r}, eager "
                 f"{out.data!r}; fn computes something outside the ops that the trace froze (a "
                 "branch on a value, a number read from data, an array made with NumPy inside fn "
-                "from an input, such as nn.cross_entropy's one-hot targets, or random numbers "
+                "from an input, such as one-hot targets built with np.eye, or random numbers "
                 "drawn inside fn); see docs/jit.md")
         for h, g in zip(holders, got):
             if not _close(g, h.grad):
@@ -144,7 +144,11 @@ def jit(fn: Callable[..., Node], check: bool = False) -> Jitted:
 
 
 def _result(prog: Program, data: Any) -> Node:
-    return Value(data) if prog.scalar else Tensor(data)
+    """The detached result: the program hands out an array of its own, so it is wrapped
+    as it is (``Tensor(data)`` would copy and check it again: 2 us of a 100 us step)."""
+    if prog.scalar:
+        return Value(data)
+    return _wrap(data if data.__class__ is np.ndarray else np.asarray(data))
 
 
 def _refuse_mode() -> None:

@@ -9,6 +9,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..core import ops
+from ..core.engine import apply
 from ..core.tensor import Tensor
 from ..core.value import Value
 
@@ -60,9 +62,8 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
             probs = Tensor(t.astype(logits.dtype) * (-1.0 / n), label="-probs(targets)/N")
             return (logits.log_softmax(axis=1) * probs).sum()
     t = _class_targets(logits, targets, "cross_entropy", "logits")
-    # picked by index, not by multiplying with a one-hot mask: 0 * log p = 0 * -inf would
-    # be NaN for a class whose logit is -inf (PyTorch gives the finite loss)
-    return -logits.log_softmax(axis=1)[np.arange(len(t)), t].mean()
+    labels = targets if isinstance(targets, Tensor) else Tensor(t, label="targets")
+    return apply(ops.cross_entropy, (logits, labels), ops.SavedSoftmax())
 
 
 def nll_loss(log_probs: Tensor, targets: Any) -> Tensor:
@@ -70,16 +71,18 @@ def nll_loss(log_probs: Tensor, targets: Any) -> Tensor:
     log-probabilities (``log_softmax`` outputs), shape (N, C), targets N integers in [0, C)."""
     _check_float_tensor(log_probs, "nll_loss", "log_probs")
     t = _class_targets(log_probs, targets, "nll_loss", "log_probs")
-    return -log_probs[np.arange(len(t)), t].mean()
+    labels = targets if isinstance(targets, Tensor) else Tensor(t, label="targets")
+    return apply(ops.nll_loss, (log_probs, labels))
 
 
 def _class_targets(scores: Any, targets: Any, who: str, what: str) -> np.ndarray:
-    """``targets`` as N int64 class labels for ``scores`` of shape (N, C), every problem named."""
+    """``targets`` as N integer class labels for ``scores`` of shape (N, C), every problem
+    named but their range (`ops.check_labels`); the caller's own array, not a copy."""
     if not isinstance(scores, Tensor):
         raise TypeError(f"{who}: {what} must be a Tensor, got {type(scores).__name__}")
     if scores.ndim != 2:
         raise ValueError(f"{who}: {what} must have shape (N, classes), got {scores.shape}")
-    n, classes = scores.shape
+    n = len(scores)
     if n == 0:
         raise ValueError(f"{who}: {what} have no rows (an empty batch)")
     t = _target_array(targets, who)
@@ -94,12 +97,7 @@ def _class_targets(scores: Any, targets: Any, who: str, what: str) -> np.ndarray
     if t.shape != (n,):
         raise ValueError(f"{who}: expected {n} targets (one per row of {what}), "
                          f"got shape {t.shape}")
-    bad = np.flatnonzero((t < 0) | (t >= classes))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{who}: target {int(t[i])} at position {i} is outside "
-                         f"[0, {classes}) ({what} have {classes} classes)")
-    return t.astype(np.intp)
+    return t
 
 
 def hinge_loss(scores: Tensor | Sequence[Value] | Value, targets: Any) -> Tensor | Value:
