@@ -409,3 +409,15 @@ def test_float16_tanh_and_sigmoid_match_pytorch_bit_for_bit(name, create_graph):
     getattr(t, name)().backward(torch.from_numpy(g.copy()))
     np.testing.assert_array_equal(np.asarray(getattr(ours, "data", ours)), t.grad.numpy())
     np.testing.assert_array_equal(getattr(x, name)().data, getattr(t, name)().detach().numpy())
+
+
+def test_float16_soft_label_cross_entropy_scales_after_the_sum_as_pytorch():
+    """Scaling the probabilities by -1/N first made a tiny probability 0 in float16, and
+    0 * log_softmax = 0 * -inf NaN, where PyTorch's loss is inf (found by the oracle)."""
+    torch = pytest.importorskip("torch")
+    logits = np.full((4, 4), -100.0, np.float16)
+    logits[1, 1] = 65504.0  # log_softmax is -inf for the other classes of row 1
+    probs = np.full((4, 4), 5.96e-8, np.float16)
+    ours = nn.cross_entropy(Tensor(logits), probs)
+    theirs = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(probs))
+    assert ours.dtype == np.float16 and ours.item() == theirs.item() == math.inf
