@@ -62,9 +62,8 @@ class Case:
     second: bool = True            # compare second derivatives (create_graph=True)
     cancels: bool = False          # results may cancel: atol scales with the largest |value|
     # False: no finite inputs below sqrt(smallest normal) in magnitude or above its inverse.
-    # PyTorch computes c / x as c * (1 / x), its gradient with (1 / x)**2 and the gradient of
-    # x / y with y * y, which overflow or underflow there (NaN or 0 where this library's IEEE
-    # division gives the exact value).
+    # PyTorch computes c / x as c * (1 / x) and its gradient with (1 / x)**2, which overflow
+    # or underflow there (NaN or 0 where this library's IEEE division gives the exact value).
     tiny: bool = True
     value: Callable[..., Any] | None = None  # the same on Values (compared in float64)
     # False: a Value's second derivatives are not compared where an input (or the number
@@ -224,7 +223,7 @@ CASES: list[Case] = [
          value=lambda v, c: v * c),
     Case("rmul_number", lambda x, c: c * x, lambda t, c: c * t, params=number),
     Case("div_number", lambda x, c: x / c, lambda t, c: t / c, params=number,
-         value=lambda v, c: v / c, tiny=False),
+         value=lambda v, c: v / c),
     Case("rdiv_number", lambda x, c: c / x, lambda t, c: c / t, params=finite_number,
          value=lambda v, c: c / v, tiny=False),
     Case("pow_const", lambda x, c: x ** c, lambda t, c: t ** c, params=exponent,
@@ -249,8 +248,7 @@ CASES: list[Case] = [
     Case("add", lambda x, y: x + y, lambda s, t: s + t, "binary", value=lambda u, v: u + v),
     Case("sub", lambda x, y: x - y, lambda s, t: s - t, "binary", value=lambda u, v: u - v),
     Case("mul", lambda x, y: x * y, lambda s, t: s * t, "binary", value=lambda u, v: u * v),
-    Case("div", lambda x, y: x / y, lambda s, t: s / t, "binary", value=lambda u, v: u / v,
-         tiny=False),
+    Case("div", lambda x, y: x / y, lambda s, t: s / t, "binary", value=lambda u, v: u / v),
     Case("pow", lambda x, y: x ** y, lambda s, t: s ** t, "binary", value=lambda u, v: u ** v,
          value_second_near_zero=False),
     Case("matmul", lambda x, y: x @ y, lambda s, t: s @ t, "matmul", cancels=True),

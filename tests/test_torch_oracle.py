@@ -91,7 +91,7 @@ def elements(dtype: Any, extreme: bool, tiny: bool = True) -> st.SearchStrategy:
         values = st.one_of(values, st.sampled_from(specials(dtype)))
     if not tiny:
         floor = math.sqrt(float(np.finfo(dtype).tiny))
-        ceiling = 1 / floor  # (below sqrt(largest) in float16/32/64: y * y cannot overflow)
+        ceiling = 1 / floor
         values = values.filter(lambda v: v == 0 or math.isinf(v) or not (abs(v) < floor or abs(v) > ceiling))
     return values
 

@@ -421,3 +421,17 @@ def test_float16_soft_label_cross_entropy_scales_after_the_sum_as_pytorch():
     ours = nn.cross_entropy(Tensor(logits), probs)
     theirs = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(probs))
     assert ours.dtype == np.float16 and ours.item() == theirs.item() == math.inf
+
+
+def test_float16_division_gradient_of_the_divisor_is_pytorchs_bit_for_bit():
+    """-g * ((x / y) / y), PyTorch's order: (-g * out) / y rounds differently in float16
+    (a third of the elements differ by an ulp), which a broadcast sum then amplifies."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x, g = (rng.uniform(-3, 3, 2000).astype(np.float16) for _ in range(2))
+    y = (rng.uniform(0.1, 3, 2000) * rng.choice([-1, 1], 2000)).astype(np.float16)
+    b = Tensor(y, requires_grad=True)
+    (Tensor(x) / b).backward(g)
+    t = torch.from_numpy(y.copy()).requires_grad_()
+    (torch.from_numpy(x.copy()) / t).backward(torch.from_numpy(g.copy()))
+    np.testing.assert_array_equal(b.grad, t.grad.numpy())

@@ -226,7 +226,7 @@ mul = Op("mul", symbol="*", scalar=operator.mul, array=np.multiply, vjps=(
 
 div = Op("div", symbol="/", scalar=_div, array=np.divide, vjps=(
     lambda g, out, ctx, x, y: divide(g, y),
-    lambda g, out, ctx, x, y: divide(-g * out, y)))
+    lambda g, out, ctx, x, y: -g * divide(out, y)))  # PyTorch's order (float16 bit for bit)
 
 pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power,
           vjps=(_pow_vjp_base, _pow_vjp_exponent))
