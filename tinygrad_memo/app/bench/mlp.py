@@ -69,6 +69,7 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
         steps[FLOOR] = floor
 
     from ...core.tensor import Tensor
+    from ...nn import cross_entropy
     P = [Tensor(w.copy(), requires_grad=True) for w in w0]
     x_t = Tensor(X)
 
@@ -76,8 +77,7 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
         h = x_t
         for i in range(0, len(P) - 2, 2):
             h = (h @ P[i] + P[i + 1]).relu()
-        z = h @ P[-2] + P[-1]
-        loss = -z.log_softmax(axis=-1)[rows, y].mean()
+        loss = cross_entropy(h @ P[-2] + P[-1], y)  # PyTorch's F.cross_entropy, as torch_step
         loss.backward()
         for p in P:
             p.data -= lr * p.grad
@@ -108,15 +108,19 @@ def mlp_steps(sizes: list[int], batch: int, lr: float = 0.01,
     if want("autograd") and peer("autograd") is not None:
         import autograd.numpy as anp
         from autograd import value_and_grad
-        from autograd.scipy.special import logsumexp
         AW = [w.copy() for w in w0]
+
+        def logsumexp(z: Any) -> Any:
+            """Over the last axis, kept (autograd's own is in autograd.scipy, which needs SciPy)."""
+            m = anp.max(z, axis=1, keepdims=True)
+            return m + anp.log(anp.sum(anp.exp(z - m), axis=1, keepdims=True))
 
         def loss_fn(params: list[Any]) -> Any:
             h = X
             for i in range(0, len(params) - 2, 2):
                 h = anp.maximum(anp.dot(h, params[i]) + params[i + 1], 0)
             z = anp.dot(h, params[-2]) + params[-1]
-            logp = z - logsumexp(z, axis=1, keepdims=True)
+            logp = z - logsumexp(z)
             return -anp.mean(logp[rows, y])
         loss_and_grad = value_and_grad(loss_fn)
 
