@@ -21,6 +21,8 @@ from .engine import Node, Op
 
 # -- helpers the vjps share ------------------------------------------------------------
 
+_FLOAT16 = np.dtype(np.float16)
+
 
 def raw(x: Any) -> Any:
     """The raw number/array inside a node (vjps use it where no gradient should flow)."""
@@ -133,7 +135,10 @@ def _sigmoid(x: float) -> float:
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    """The same on arrays: e = exp(-|x|) is at most 1, then one branch per sign."""
+    """The same on arrays: e = exp(-|x|) is at most 1, then one branch per sign (float16 in
+    float32, rounded once, as PyTorch's kernel: its gradient out * (1 - out) needs it)."""
+    if x.dtype is _FLOAT16:
+        return _sigmoid_array(x.astype(np.float32)).astype(_FLOAT16)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -152,14 +157,57 @@ def _abs_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
     return g * np.nan_to_num(np.sign(raw(x)), nan=0.0)
 
 
-def _at_zero(local: Any, g: Any, zero: Any) -> Any:
-    """``local`` with 0 where ``zero`` holds: the point where pow's derivative formula is
-    0 * inf but the derivative (PyTorch's too) is 0. Node gradients are left as they are."""
-    if isinstance(g, Node):
-        return local
-    if not hasattr(local, "dtype"):  # a Value's gradient: a Python number
-        return 0.0 if zero else local
-    return np.where(zero, np.zeros((), local.dtype), local)
+def zero_where(local: Any, mask: Any) -> Any:
+    """``local`` with 0 where ``mask`` holds, PyTorch's ``where(mask, 0, local)``: where
+    pow's derivative formula is 0 * inf or 0 * log 0 but the function is constant."""
+    if mask.__class__ is bool:  # about a Value's number (arrays give NumPy bools)
+        if not mask:
+            return local
+        return local._zero_grad_like(True) if isinstance(local, Node) else 0.0
+    return keep_where(local, ~mask) if mask.any() else local
+
+
+def _pow_vjp_base(g: Any, out: Any, ctx: Any, x: Any, y: Any) -> Any:
+    """g y x^(y-1), and 0 where y = 0 (x^0 = 1 is constant; the formula is NaN at x = 0),
+    as in PyTorch, whose second derivatives this shares (see docs/guarantees.md)."""
+    return zero_where(g * (y * power(x, y - 1)), raw(y) == 0)
+
+
+def _pow_vjp_exponent(g: Any, out: Any, ctx: Any, x: Any, y: Any) -> Any:
+    """g x^y log x, and 0 where x = 0 and y >= 0 (0^y is constant there), as in PyTorch
+    (which masks x^y log x, not g: an infinite g gives NaN there in both)."""
+    return g * zero_where(out * log_of(x), (raw(x) == 0) & (raw(y) >= 0))
+
+
+def _pow_const(x: Any, c: Any) -> Any:
+    """x ** c for a constant c; x ** -0.5 is 1 / sqrt(x) as in PyTorch (float32/64: -inf at
+    -0.0, NaN at -inf, where IEEE pow gives inf and 0), to agree with x ** 0.5, which is
+    sqrt(x) in NumPy and PyTorch alike (float16 computes both with IEEE pow, in both)."""
+    if c == -0.5 and x.dtype != _FLOAT16:
+        with np.errstate(divide="ignore"):
+            return np.reciprocal(np.sqrt(x))
+    return np.power(x, c)
+
+
+def _pow_const_scalar(x: float, c: Any) -> float:
+    """The same on a Value's float (sqrt for 0.5, as on float64 arrays)."""
+    if c == 0.5 or c == -0.5:
+        root = math.sqrt(x) if x >= 0 else (x if x == 0 or x != x else math.nan)  # sqrt(-0) = -0
+        return root if c == 0.5 else _div(1.0, root)
+    try:
+        return math.pow(x, c)
+    except (OverflowError, ValueError):
+        return _pow(x, c)
+
+
+def _pow_const_vjp(g: Any, out: Any, c: Any, x: Any) -> Any:
+    """g c x^(c-1); x^0 is the constant 1, so its derivative is 0 everywhere (0 * x^-1
+    would be NaN at x = 0)."""
+    if c == 0:
+        return g * 0
+    if x.__class__ is float or is_number(x):  # a Value's number
+        return g * c * _pow_const_scalar(x, c - 1)
+    return g * c * (x ** (c - 1) if isinstance(x, Node) else _pow_const(x, c - 1))
 
 
 # -- elementwise binary ops (broadcasting) ---------------------------------------------
@@ -178,16 +226,13 @@ mul = Op("mul", symbol="*", scalar=operator.mul, array=np.multiply, vjps=(
 
 div = Op("div", symbol="/", scalar=_div, array=np.divide, vjps=(
     lambda g, out, ctx, x, y: divide(g, y),
-    lambda g, out, ctx, x, y: divide(-g * out, y)))
+    lambda g, out, ctx, x, y: -g * divide(out, y)))  # PyTorch's order (float16 bit for bit)
 
-pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power, vjps=(
-    lambda g, out, ctx, x, y: _at_zero(g * y * power(x, y - 1), g, raw(y) == 0),
-    lambda g, out, ctx, x, y: _at_zero(g * out * log_of(x), g, (raw(x) == 0) & (raw(y) >= 0))))
+pow_ = Op("pow", symbol="**", scalar=_pow, array=np.power,
+          vjps=(_pow_vjp_base, _pow_vjp_exponent))
 
-# x ** c for a constant number c (kept in ctx, so no node is made for it); x ** 0 is the
-# constant 1, so its derivative is 0 everywhere (0 * x ** -1 would be nan at x = 0)
-pow_const = Op("pow", scalar=_pow, array=np.power, vjps=(
-    lambda g, out, c, x: g * c * power(x, c - 1) if c != 0 else g * 0,))
+# x ** c for a constant number c (kept in ctx, so no node is made for it)
+pow_const = Op("pow", scalar=_pow_const_scalar, array=_pow_const, vjps=(_pow_const_vjp,))
 
 
 def _matmul_grad(g: Any, x: Any, y: Any, which: int) -> Any:
@@ -222,14 +267,21 @@ exp = Op("exp", scalar=_exp, array=np.exp, vjps=(
 log = Op("log", scalar=_log, array=np.log, vjps=(
     lambda g, out, ctx, x: divide(g, x),))
 
-tanh = Op("tanh", scalar=math.tanh, array=np.tanh, vjps=(
-    lambda g, out, ctx, x: g * (1 - out * out),))
+def _tanh_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
+    """g (1 - out^2); float16 in float32, rounded once (by the engine), as in PyTorch's
+    kernel: step by step in float16, 1 - out^2 near |out| = 1 keeps a digit or two."""
+    if out.__class__ is not float and getattr(out, "dtype", None) is _FLOAT16:
+        g, out = (v.to(np.float32) if isinstance(v, Node) else v.astype(np.float32) for v in (g, out))
+    return g * (1 - out * out)
+
+
+tanh = Op("tanh", scalar=math.tanh, array=np.tanh, vjps=(_tanh_vjp,))
 
 relu = Op("relu", symbol="ReLU", scalar=lambda x: 0.0 if x <= 0 else x,  # NaN stays NaN
           array=lambda x: np.maximum(x, 0), vjps=(_relu_vjp,))
 
-sigmoid = Op("sigmoid", scalar=_sigmoid, array=_sigmoid_array, vjps=(
-    lambda g, out, ctx, x: g * out * (1 - out),))
+sigmoid = Op("sigmoid", scalar=_sigmoid, array=_sigmoid_array, vjps=(  # PyTorch's order: its
+    lambda g, out, ctx, x: g * (1 - out) * out,))                    # float16 rounds each step
 
 sqrt = Op("sqrt", array=np.sqrt, vjps=(  # g / (2 sqrt x): a tiny g is not halved to 0 first
     lambda g, out, ctx, x: divide(g, 2 * out),))
@@ -240,9 +292,6 @@ abs_ = Op("abs", array=np.abs, vjps=(_abs_vjp,))
 
 sum_ = Op("sum", array=lambda x, ctx: total(x, ctx[0], ctx[1]), vjps=(
     lambda g, out, ctx, x: expand(g, x, ctx[:2]),))
-
-_FLOAT16 = np.dtype(np.float16)
-
 
 def _mean(x: np.ndarray, ctx: tuple) -> np.ndarray:
     axis, keepdims, scale = ctx
@@ -498,21 +547,21 @@ softplus = Op("softplus", array=_softplus, vjps=(_softplus_vjp,))
 # -- elementwise binary and ternary --------------------------------------------------------
 
 
-def _pick(which: int) -> Any:
-    """The vjp of maximum/minimum for input ``which``: the gradient goes to the chosen
-    operand; where both are equal each gets half (as in PyTorch)."""
+def _pick(which: int, larger: bool) -> Any:
+    """The vjp of maximum (``larger``) or minimum for input ``which``: the gradient goes to
+    every operand the other does not beat; where both are equal each gets half, and where
+    either is NaN both get all of it (PyTorch's rule: nothing beats NaN)."""
     def vjp(g: Any, out: Any, ctx: Any, x: Any, y: Any) -> Any:
-        xd, yd, od = raw(x), raw(y), raw(out)
-        mine = (xd if which == 0 else yd) == od
-        other = (yd if which == 0 else xd) == od
-        share = (mine * np.where(other, 0.5, 1.0)).astype(od.dtype)
+        mine, other = (raw(x), raw(y)) if which == 0 else (raw(y), raw(x))
+        beaten = mine < other if larger else mine > other
+        share = np.where(beaten, 0.0, np.where(mine == other, 0.5, 1.0)).astype(raw(out).dtype)
         return g * share
     return vjp
 
 
-maximum = Op("maximum", array=np.maximum, vjps=(_pick(0), _pick(1)))
+maximum = Op("maximum", array=np.maximum, vjps=(_pick(0, True), _pick(1, True)))
 
-minimum = Op("minimum", array=np.minimum, vjps=(_pick(0), _pick(1)))
+minimum = Op("minimum", array=np.minimum, vjps=(_pick(0, False), _pick(1, False)))
 
 # where(cond, x, y), ctx = the boolean condition array
 where = Op("where", array=lambda x, y, cond: np.where(cond, x, y), vjps=(

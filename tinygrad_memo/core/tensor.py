@@ -223,7 +223,8 @@ class Tensor(Node):
     # -- binary operators with broadcasting --------------------------------------------------
     def _lift(self, x: Any) -> "Tensor":
         """The other operand as a constant tensor. Python numbers take this tensor's dtype
-        if it is a float (a float number next to an integer tensor: float32, as in PyTorch)."""
+        if it is a float (a float number next to an integer tensor: float32, as in PyTorch);
+        so do NumPy's (PyTorch takes them as numbers: float32 * np.float64(2) is float32)."""
         if isinstance(x, Tensor):
             return x
         if x.__class__ is float or x.__class__ is int:  # the common case, without ABC checks
@@ -231,6 +232,8 @@ class Tensor(Node):
             if dtype.kind == "f":
                 return _wrap(np.asarray(x, dtype=dtype))
             return _wrap(np.asarray(x, dtype=np.float32 if x.__class__ is float else None))
+        if isinstance(x, (np.floating, np.integer)):
+            return self._lift(x.item())
         if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
             if not isinstance(x, numbers.Real):
                 return NotImplemented
@@ -243,6 +246,8 @@ class Tensor(Node):
         return NotImplemented
 
     def _binary(self, other: Any, op: Op, reflected: bool = False) -> "Tensor":
+        if self.data.dtype is _FLOAT16 and (op is ops.mul or op is ops.div) and _is_number(other):
+            return self._times_number(other, op is ops.div, reflected)
         other = self._lift(other)
         if other is NotImplemented:
             return other
@@ -255,6 +260,18 @@ class Tensor(Node):
             if op is ops.matmul or not _broadcastable(x.shape, y.shape):
                 raise ValueError(_shape_error(op.name, x.shape, y.shape)) from None
             raise ValueError(f"{op.name}: {exc}") from None  # e.g. ints to negative int powers
+
+    def _times_number(self, c: Any, divide: bool, reflected: bool) -> "Tensor":
+        """float16 times (or over) a Python number as PyTorch's CPU kernels compute it: the
+        number kept in float32, not rounded to float16 first (``0.5 * 70000.`` is 35000, not
+        inf; ``x * 1e30`` at x = 0 is 0, not NaN), the product rounded to float16 once; its
+        gradient likewise. ``c / x`` is ``(1 / x) * c``, as PyTorch's ``__rtruediv__``."""
+        if divide and reflected:
+            return self.reciprocal() * c
+        with np.errstate(over="ignore"):  # 1e300 is inf in float32 too, as in PyTorch
+            number = _wrap(np.asarray(c.item() if isinstance(c, np.generic) else c, np.float32))
+        exact = apply(ops.div if divide else ops.mul, (self, number))
+        return apply(ops.cast, (exact,), _FLOAT16)
 
     def _float(self) -> "Tensor":
         """This tensor if it holds floats, else a float32 copy (what PyTorch computes
@@ -743,6 +760,15 @@ class Tensor(Node):
         for i in range(len(pad) // 2):
             widths[self.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
         return apply(ops.pad, (self,), (tuple(widths), as_number(value, "pad", "value")))
+
+
+_FLOAT16 = np.dtype(np.float16)
+
+
+def _is_number(x: Any) -> bool:
+    """Whether ``x`` is a real Python or NumPy number (PyTorch's "wrapped number" operand)."""
+    return x.__class__ is float or x.__class__ is int or (
+        isinstance(x, numbers.Real) and not isinstance(x, Tensor))
 
 
 def _wrap(arr: np.ndarray) -> Tensor:

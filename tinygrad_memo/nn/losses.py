@@ -58,9 +58,9 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     if logits.ndim == 2 and len(logits) > 0:
         t = _target_array(targets, "cross_entropy")
         if t.dtype.kind == "f" and t.shape == logits.shape:  # class probabilities (soft labels)
-            n = len(logits)
-            probs = Tensor(t.astype(logits.dtype) * (-1.0 / n), label="-probs(targets)/N")
-            return (logits.log_softmax(axis=1) * probs).sum()
+            probs = Tensor(t.astype(logits.dtype), label="probs(targets)")  # scaled by -1/N
+            return (logits.log_softmax(axis=1) * probs).sum() * (-1.0 / len(logits))  # last, as
+            # in PyTorch: first, it rounds a float16 probability of 6e-8 to 0, and 0 * -inf is NaN
     t = _class_targets(logits, targets, "cross_entropy", "logits")
     labels = targets if isinstance(targets, Tensor) else Tensor(t, label="targets")
     return apply(ops.cross_entropy, (logits, labels), ops.SavedSoftmax())
