@@ -357,12 +357,13 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
     counter = None if stats is None else _Counter()
     watch = _watching(observer, grad_mode.anomaly, counter)
     # In a Value graph every node requires and keeps a gradient: not asking saves three
-    # class-attribute lookups per node (callgrind, moons backward: 370M -> 340M).
+    # class-attribute lookups per node (callgrind, moons toposort + backward: 545M -> 506M).
     values = root.holds_floats
     fast = watch is None and not create_graph
     for node in _drain(order) if free else reversed(order):  # reverse topological order
-        if (g := memo.pop(node, None)) is None:  # no path carried a gradient here (e.g.
-            continue                                # only through integer indices)
+        # (None: no path carried a gradient here, e.g. one only through integer indices)
+        if (g := memo.pop(node, None)) is None:
+            continue
         if node._hooks is not None and node not in muted:
             g = run_hooks(node, g)
         if watch is not None:
