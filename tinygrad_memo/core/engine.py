@@ -31,6 +31,8 @@ class Op:
     data and nodes share, so it runs on floats/arrays (fast path) or on nodes
     (``create_graph=True``: the gradient itself becomes differentiable).
     ``symbol`` is how micrograd prints the op (``Value._op``): '+', '*', 'ReLU', ...
+    A two-input op without ctx has both vjps, even for an input that never needs a
+    gradient (integer labels): the memo loop unpacks the pair.
     """
 
     __slots__ = ("name", "symbol", "scalar", "array", "vjps")
