@@ -136,33 +136,41 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--animate writes one HTML file of the full view: leave out "
                              "--format, --group-by and -o -")
         path = args.output or f"{args.example}.html"
-        try:
+
+        def replay() -> bool:
             viz.animate(build(), path, rankdir=args.rankdir or rankdir,
                         title=f"backprop of the {args.example} example, step by step")
-        except viz.GraphTooLargeError as exc:
-            raise UsageError(f"the {args.example} graph has {exc.count:,} values, more than the "
-                             f"{exc.limit} a replay can show; animate a smaller example") from None
-        except OSError as exc:
-            raise UsageError(exc.strerror or str(exc)) from None
-        print(f"wrote {path} ({os.path.getsize(path):,} bytes, {time.perf_counter() - start:.2f} s)")
-        return 0
+            return True
+        return _written(replay, path, start, args.example, "a replay can show; animate a smaller example")
     fmt = _format(args.format, args.output)
     path = args.output or f"{args.example}.{fmt}"
-    root = build()
-    try:
-        graph = viz.to_dot(root, args.rankdir or rankdir, group_by=group_by,
+
+    def picture() -> bool:
+        graph = viz.to_dot(build(), args.rankdir or rankdir, group_by=group_by,
                            title=f"tinygrad-memo graph --example {args.example}")
         if path == "-":
             sys.stdout.buffer.write(cast(bytes, graph.pipe(format=fmt)))   # no encoding: bytes
             sys.stdout.flush()
-            return 0
+            return False
         viz.draw(graph, path, format=fmt)
+        return True
+    return _written(picture, path, start, args.example,
+                    "a one-box-per-value picture can show; use --group-by layer")
+
+
+def _written(write: Callable[[], bool], path: str, start: float, example: str, too_large: str) -> int:
+    """Run ``write`` (True: it wrote ``path``, which is then reported), its refusals as
+    usage errors: a graph too large to show, or a file that cannot be written."""
+    from .. import viz
+    try:
+        wrote = write()
     except viz.GraphTooLargeError as exc:
-        raise UsageError(f"the {args.example} graph has {exc.count:,} values, more than the "
-                         f"{exc.limit} a one-box-per-value picture can show; use --group-by layer") from None
+        raise UsageError(f"the {example} graph has {exc.count:,} values, more than the "
+                         f"{exc.limit} {too_large}") from None
     except OSError as exc:
         raise UsageError(exc.strerror or str(exc)) from None
-    print(f"wrote {path} ({os.path.getsize(path):,} bytes, {time.perf_counter() - start:.2f} s)")
+    if wrote:
+        print(f"wrote {path} ({os.path.getsize(path):,} bytes, {time.perf_counter() - start:.2f} s)")
     return 0
 
 

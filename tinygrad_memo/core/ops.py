@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from .broadcast import sum_to, total
+from .broadcast import _FLOAT16, sum_to, total
 from .engine import Node, Op
 
 # -- helpers the vjps share ------------------------------------------------------------
 
-_FLOAT16 = np.dtype(np.float16)
 
 
 def raw(x: Any) -> Any:
