@@ -130,3 +130,29 @@ def test_jit_tensor_worker_times_both_sides_in_turn():
     keys = {f"{w}|{fw}" for w in ("mlp@16", "mlp@256", "chain") for fw in (harness.FLOOR, traced.JIT)}
     assert set(out) == keys | {f"trace:{k}" for k in keys}
     assert out[f"trace:chain|{traced.JIT}"] > 0 and out[f"trace:chain|{harness.FLOOR}"] is None
+
+
+def test_the_moons_anatomy_script_splits_each_variants_step_into_its_parts():
+    """benchmarks/moons_anatomy.py --quick: a row per variant whose parts add up (the
+    collector's share inside the forward, forward and backward inside the step)."""
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "moons_anatomy.py"
+    res = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    first_table = res.stdout.split("\n\n")[1]
+    rows = {line.split("|")[1].strip(): line for line in first_table.splitlines()[2:]}
+    expected = ["held", "freed", "dropped"]
+    try:
+        import micrograd  # noqa: F401
+        expected.insert(0, "micrograd")
+    except ImportError:
+        assert "micrograd is not installed" in res.stdout
+    assert list(rows) == expected
+    for name, line in rows.items():
+        cells = [c.strip() for c in line.split("|")[2:-1]]
+        forward, in_gc, release, backward, step = (float(c.split(" ")[0]) for c in cells[:5])
+        assert 0 <= in_gc <= forward and release >= 0, line
+        assert step >= forward + backward - 0.2, line  # (medians of parts: a little slack)
+        if name in ("freed", "dropped"):  # nothing of the previous graph is left to release
+            assert release < 0.5, line
