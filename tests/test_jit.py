@@ -476,3 +476,29 @@ def test_each_replay_hands_out_a_result_of_its_own():
             assert out.shape == shape and out.data.__class__ is np.ndarray
             assert out.data.flags.writeable
         assert not any(np.shares_memory(a.data, b.data) for a, b in zip(outs, outs[1:]))
+
+
+def test_a_branch_a_vjp_took_at_trace_time_is_guarded_when_a_replay_goes_the_other_way():
+    """relu's vjp is the product g * (out != 0), redone as a selection where that made a
+    NaN (an infinite g reaching a dead unit). The program inlines the product, which it
+    traced, and calls the vjp itself when a replay's product has a NaN: the gradient is
+    then eager's, 0 in the dead unit, not NaN."""
+    W = Tensor(np.array([[1.0, -1.0]], np.float32), requires_grad=True)
+
+    def f(x, s):
+        return ((Tensor(x) @ W).relu() * Tensor(s)).sum()
+    step = jit(f)
+    x, finite = np.ones((1, 1), np.float32), np.ones((1, 2), np.float32)
+    step(x, finite)
+    step(x, finite)  # (the checked first replay)
+    assert "multiply(" in step.source and " if " in step.source and "relu_vjp0" in step.source
+    for s in (finite, np.array([[1.0, np.inf]], np.float32)):  # inf reaches the dead unit
+        W.grad = None
+        with np.errstate(invalid="ignore"):
+            step(x, s)
+        replayed = W.grad
+        W.grad = None
+        with np.errstate(invalid="ignore"):
+            f(x, s).backward()
+        np.testing.assert_array_equal(replayed, W.grad)
+        np.testing.assert_array_equal(replayed, [[1.0, 0.0]])

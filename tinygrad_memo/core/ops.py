@@ -11,6 +11,7 @@ gradient gets a graph of its own). Helpers are lower-case verbs; no helper share
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from typing import Any
 
@@ -146,9 +147,10 @@ def _relu_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:
     """g where x > 0 or x is NaN, else 0 (PyTorch's threshold_backward): selected
     (`keep_where`), so an infinite g in a dead unit gives 0, not NaN."""
     xd = raw(x)
-    if not isinstance(xd, np.ndarray):  # a Value's number
+    if xd.__class__ is float or isinstance(xd, numbers.Real):  # a Value's number
         return g * 0 if xd <= 0 else g
-    return keep_where(g, raw(out) != 0)  # out = relu(x) is 0 exactly where x <= 0
+    # an array (or jit's symbolic one): out = relu(x) is 0 exactly where x <= 0
+    return keep_where(g, raw(out) != 0)
 
 
 def _abs_vjp(g: Any, out: Any, ctx: Any, x: Any) -> Any:

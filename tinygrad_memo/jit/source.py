@@ -7,7 +7,10 @@ each NumPy operation becomes one line writing into a buffer allocated once
 (``v5 = multiply(v3, v4, B5)``). Anything they cannot follow (a branch on a value, a
 NumPy function that is not a ufunc, an index assignment) raises `Untraceable`, and the
 caller emits a call of the op's own function instead: the code always comes from the
-op table, inlined where possible, called where not.
+op table, inlined where possible, called where not. One kind of branch is followed: a
+vjp's test of a single value (keep_where's "did the product make a NaN?") is taken as it
+went at trace time and written down as a guard (`Source.guards`), after which the caller
+emits the op's own call for the replays where the test goes the other way.
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ class Source:
         self.inputs: dict[int, str] = {}     # id(input array) -> its local name
         self.buffers: dict[str, np.ndarray] = {}
         self.alloc: dict[int, str] = {}      # line index -> the same line allocating its result
+        self.guards: list[tuple[str, bool]] | None = None  # while on: (test, its trace-time outcome)
         self._n = 0
 
     def emit(self, line: str) -> int:
@@ -175,6 +179,10 @@ class Arr:
         return np.ndim(self.value)
 
     @property
+    def size(self) -> int:
+        return int(np.size(self.value))
+
+    @property
     def T(self) -> "Arr":
         return self._view(self.value.T, f"{self.text}.T")
 
@@ -208,7 +216,14 @@ class Arr:
         raise Untraceable("an array made from a symbolic one")
 
     def __bool__(self) -> bool:
-        raise Untraceable("a branch on a value")
+        """A branch on one value: followed as it went at trace time, and recorded in
+        ``src.guards`` for the caller to guard (only while it has guards on)."""
+        guards = self.src.guards
+        if guards is None or self.shape != ():
+            raise Untraceable("a branch on a value")
+        outcome = bool(self.value)
+        guards.append((self.text, outcome))
+        return outcome
 
     def __len__(self) -> int:
         raise Untraceable("len()")
@@ -230,6 +245,7 @@ class Arr:
     def __ge__(self, o: Any) -> "Arr": return np.greater_equal(self, o)
     def __le__(self, o: Any) -> "Arr": return np.less_equal(self, o)
     def __eq__(self, o: Any) -> "Arr": return np.equal(self, o)  # type: ignore[override]
+    def __ne__(self, o: Any) -> "Arr": return np.not_equal(self, o)  # type: ignore[override]
     def __neg__(self) -> "Arr": return np.negative(self)  # type: ignore[return-value]
     __hash__ = None  # type: ignore[assignment]
 
