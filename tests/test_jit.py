@@ -502,3 +502,46 @@ def test_a_branch_a_vjp_took_at_trace_time_is_guarded_when_a_replay_goes_the_oth
             f(x, s).backward()
         np.testing.assert_array_equal(replayed, W.grad)
         np.testing.assert_array_equal(replayed, [[1.0, 0.0]])
+
+
+def test_each_replay_gives_every_leaf_a_gradient_of_its_own():
+    """The program hands a gradient it allocates straight to .grad (eager's `_own` would
+    take it over too); one array reaching two leaves (add's vjp hands g to both) is given
+    to the first and copied for the second, and no .grad is a buffer the next replay
+    overwrites."""
+    a = Tensor(np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
+    b = Tensor(np.array([0.5, -1.0, 2.0], np.float32), requires_grad=True)
+    w = Tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    step = jit(lambda x: (((Tensor(x) * (a + b)) @ w).relu().sum()))
+    held = []
+    for k in (1.0, 2.0, 3.0, 4.0):
+        a.grad = b.grad = w.grad = None
+        x = np.array([k, -k, 2 * k], np.float32)
+        step(x)
+        held.append((a.grad, b.grad, w.grad, x))
+    assert "P[2].grad = " in step.source  # w's gradient: a matmul the program allocates
+    for ga, gb, gw, x in held:  # what each step left is still its own (no later overwrite)
+        a.grad = b.grad = w.grad = None
+        (((Tensor(x) * (a + b)) @ w).relu().sum()).backward()
+        for got, want in ((ga, a.grad), (gb, b.grad), (gw, w.grad)):
+            np.testing.assert_array_equal(got, want)
+            assert got.__class__ is np.ndarray and got.flags.writeable and got.dtype == np.float32
+        assert not np.shares_memory(ga, gb)
+    grads = [g for row in held for g in row[:3]]
+    assert not any(np.shares_memory(p, q) for i, p in enumerate(grads) for q in grads[i + 1:])
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_a_0d_gradient_stays_an_array_when_it_accumulates(traced):
+    """NumPy sums two 0-d arrays into a scalar; .grad stays an array, as PyTorch's stays a
+    tensor, whether backward runs eagerly or replayed."""
+    a = Tensor(np.float32(2.0), requires_grad=True)
+    b = Tensor(np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
+
+    def f():
+        return (a * b).sum()
+    step = jit(f) if traced else (lambda: f().backward())
+    for k in range(1, 4):
+        step()
+        assert a.grad.__class__ is np.ndarray and a.grad.shape == () and a.grad.dtype == np.float32
+        assert a.grad.item() == 6.0 * k

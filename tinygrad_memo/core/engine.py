@@ -372,8 +372,8 @@ def backprop(root: Node, seed: Any, create_graph: bool = False,
             watch.final(node, g)
         if keep and node in keep:
             found[node] = g
-        if accumulate and (values or node._keeps_grad):  # (a Tensor's first: see _own)
-            node.grad = _own(g, node, adopted) if node.grad is None else node.grad + g
+        if accumulate and (values or node._keeps_grad):
+            node.grad = node.grad + g if values else _accumulated(node, g, adopted)
         if (op := node._fn) is None:  # a leaf: nothing below it
             continue
         a, b = node._x, node._y
@@ -456,6 +456,17 @@ def local_grad(node: Node, i: int, g: Any) -> Any:
     assert op is not None  # only a node made by an op has local derivatives
     local = op.vjps[i](g, node.data, node._ctx, *[p.data for p in inputs])
     return fit(local, inputs[i].data, op, i)
+
+
+def _accumulated(node: Node, g: Any, adopted: set[int]) -> Any:
+    """A Tensor's ``.grad`` plus ``g``: the first gradient as `_own` makes it, later ones
+    summed (NumPy gives a scalar for a sum of 0-d arrays: made an array again, so that
+    ``.grad`` stays an array, as PyTorch's stays a tensor)."""
+    prev = node.grad
+    if prev is None:
+        return _own(g, node, adopted)
+    total = prev + g
+    return total if total.__class__ is np.ndarray or isinstance(total, Node) else np.asarray(total)
 
 
 def _own(g: Any, node: Node, adopted: set[int]) -> Any:

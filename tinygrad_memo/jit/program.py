@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.broadcast import fit, sum_to
-from ..core.engine import Node, _own
+from ..core.engine import Node, _accumulated
 from .source import INFIX, Arr, Expr, Source, Untraceable
 from .trace import Graph, Leaf
 
@@ -64,8 +64,7 @@ def _param_signature(params: list[Node]) -> tuple:
 def accumulate(node: Node, g: Any, taken: set[int]) -> None:
     """``node.grad += g`` as eager backprop does it (the first gradient taken over if the
     program made it for this node alone, copied otherwise)."""
-    prev = node.grad
-    node.grad = _own(g, node, taken) if prev is None else prev + g
+    node.grad = _accumulated(node, g, taken)
 
 
 def compile_graph(graph: Graph) -> Program:
@@ -346,26 +345,42 @@ class _Writer:
 
     def handed_out(self, a: Arr) -> str:
         """``a`` as an array the caller may keep: its line made to allocate, or a copy."""
+        return self.given(a)[0]
+
+    def given(self, a: Arr) -> tuple[str, bool]:
+        """`handed_out`, and whether the program itself makes that ndarray afresh at every
+        call (an allocating line, or a copy), rather than a vjp called by name whose result
+        was only seen to be fresh at trace time (or a NumPy scalar, which a full reduction
+        gives)."""
         if a.fresh:
-            return a.text
+            return a.text, False
         if a.line is not None and a.line in self.src.alloc:
             self.src.lines[a.line] = self.src.alloc.pop(a.line)
-            return a.text
-        return f"{self.src.bind(np.array, 'array')}({a.text})"
+            return a.text, np.ndim(a.value) > 0  # (0-d: NumPy's allocating call gives a scalar)
+        return f"{self.src.bind(np.array, 'array')}({a.text})", True
 
     def finish_grads(self) -> list[str]:
-        tail = []
-        if not self.scalar and self.targets:
-            self.head.insert(0, "taken = set()")
-            self.src.bind(accumulate, "accumulate")
+        """The leaves' ``.grad += g``. A Tensor gradient that the program makes afresh, in
+        the leaf's dtype, for this leaf alone is taken over inline, which is what eager's
+        `engine._own` would decide for it; any other goes through `accumulate`, which checks
+        at run time. (The bench's traced MLP step, 6 parameters inline, against the NumPy
+        floor: 1.05x-1.12x -> 1.02x-1.03x at batch 16; batch 256 stays at 1.00x-1.01x.)"""
+        tail: list[str] = []  # (a second leaf given the same array gets a copy: see `given`)
         for ref, target in self.targets:
             g = self.grad.get(ref)
             if g is None:  # no path from the result to this leaf
                 continue
             if self.scalar:
                 tail.append(f"{target}.grad += {g}")
+                continue
+            text, made = self.given(g)
+            if made and g.dtype == self.value[ref].dtype:
+                tail.append(f"{target}.grad = {text} if {target}.grad is None else {target}.grad + {g.text}")
             else:
-                tail.append(f"accumulate({target}, {self.handed_out(g)}, taken)")
+                self.src.bind(accumulate, "accumulate")
+                if "taken = set()" not in self.head:
+                    self.head.insert(0, "taken = set()")
+                tail.append(f"accumulate({target}, {text}, taken)")
         return tail
 
 
