@@ -545,3 +545,34 @@ def test_a_0d_gradient_stays_an_array_when_it_accumulates(traced):
         step()
         assert a.grad.__class__ is np.ndarray and a.grad.shape == () and a.grad.dtype == np.float32
         assert a.grad.item() == 6.0 * k
+
+
+def test_an_elementwise_line_reuses_the_buffer_of_an_operand_nothing_else_reads():
+    """The bias add writes into its matmul's buffer (as ``z += b`` by hand): nothing else
+    reads the product. ReLU's input is read again by its vjp's guard, so ReLU's forward
+    keeps a buffer of its own. Replays still match eager."""
+    import re
+    rng = np.random.default_rng(0)
+    W = Tensor(rng.normal(size=(3, 4)).astype(np.float32), requires_grad=True)
+    b = Tensor(rng.normal(size=4).astype(np.float32), requires_grad=True)
+
+    def f(x):
+        return ((Tensor(x) @ W + b).relu() * 2.0).sum()
+    step = jit(f)
+    for _ in range(3):
+        x = rng.normal(size=(5, 3)).astype(np.float32)
+        W.grad = b.grad = None
+        got = step(x).item()
+        gW, gb = W.grad, b.grad
+        W.grad = b.grad = None
+        want = f(x)
+        want.backward()
+        assert got == want.item()
+        np.testing.assert_array_equal(gW, W.grad)
+        np.testing.assert_array_equal(gb, b.grad)
+    src = step.source
+    product = re.search(r"(v\d+) = matmul\(x0, p0, (B\d+)\)", src)
+    total = re.search(rf"(v\d+) = add\({product.group(1)}, p1, (B\d+)\)", src)
+    relu = re.search(rf"v\d+ = maximum\({total.group(1)}, 0, out=(B\d+)\)", src)
+    assert total.group(2) == product.group(2)  # the add writes where the product was
+    assert relu.group(1) != total.group(2)     # the relu does not: its input is read later

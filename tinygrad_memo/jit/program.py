@@ -11,7 +11,9 @@ numbers bit for bit.
 """
 from __future__ import annotations
 
+import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Callable
@@ -156,6 +158,8 @@ class _Writer:
         else:
             ret = self.handed_out(out)
         body = self.head + self.src.lines + tail + [f"return {ret}"]
+        if not self.scalar:
+            body = _reuse_buffers(body, self.src)
         return "def program(I, P):\n" + "\n".join("    " + line for line in body) + "\n"
 
     def forward(self, k: int, step: Any) -> None:
@@ -382,6 +386,47 @@ class _Writer:
                     self.head.insert(0, "taken = set()")
                 tail.append(f"accumulate({target}, {text}, taken)")
         return tail
+
+
+_BUFFERED = re.compile(r"(\w+) = (\w+)\((.*), (?:out=)?(B\d+)\)$")  # name = f(args, B7)
+_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+
+
+def _reuse_buffers(lines: list[str], src: Source) -> list[str]:
+    """An elementwise line writes into the buffer of an operand that no other line reads
+    (the bias add into its matmul's result, as ``z += b`` does by hand), and buffers that no
+    line names any more are dropped.
+
+    An operand qualifies only if its name appears in exactly two lines, the one that made
+    it in a buffer and this one, so nothing else reads it, views it or is its alias
+    (a view, a guard's fallback and a later use all name it). The buffer must have the
+    result's shape and dtype. Measured on the bench's traced MLP step at batch 256 (its
+    three bias adds), against the NumPy floor: 1.00x-1.01x -> 0.98x in three bench runs
+    (the 1,000-op chain 2.30x-2.37x -> 2.23x-2.30x).
+    """
+    uses = Counter(name for line in lines for name in set(_NAME.findall(line)))
+    holder: dict[str, str] = {}  # a value made into a buffer -> that buffer
+    out = []
+    for line in lines:
+        m = _BUFFERED.match(line.strip())
+        if m:
+            name, fn, args, buf = m.groups()
+            f = src.names.get(fn)
+            if isinstance(f, np.ufunc) and f.signature is None and "=" not in args:
+                for arg in _NAME.findall(args):
+                    held = holder.get(arg)
+                    if (held is not None and uses[arg] == 2 and held != buf
+                            and src.buffers[held].shape == src.buffers[buf].shape
+                            and src.buffers[held].dtype == src.buffers[buf].dtype):
+                        line = line[:line.rindex(buf)] + held + line[line.rindex(buf) + len(buf):]
+                        buf = held
+                        break
+            holder[name] = buf
+        out.append(line)
+    named = {name for line in out for name in _NAME.findall(line)}
+    for buf in [b for b in src.buffers if b not in named]:
+        del src.buffers[buf], src.names[buf]
+    return out
 
 
 def _is_literal(x: str) -> bool:
