@@ -39,7 +39,8 @@ PARTS = ("forward", "forward_gc", "release", "backward", "step")
 
 
 def _collector_clock() -> list[float]:
-    """[seconds inside the collector so far, full collections so far], kept by a callback."""
+    """[seconds inside the collector so far, full collections so far, the current
+    collection's start], kept by a gc callback."""
     clock = [0.0, 0.0, 0.0]  # total, full collections, start of the current collection
 
     def tick(phase: str, info: dict[str, int]) -> None:

@@ -63,12 +63,6 @@ def _param_signature(params: list[Node]) -> tuple:
     return tuple(sig)
 
 
-def accumulate(node: Node, g: Any, taken: set[int]) -> None:
-    """``node.grad += g`` as eager backprop does it (the first gradient taken over if the
-    program made it for this node alone, copied otherwise)."""
-    node.grad = _accumulated(node, g, taken)
-
-
 def compile_graph(graph: Graph) -> Program:
     """Write ``graph`` as source, compile it, and return the `Program`."""
     writer = _Writer(graph)
@@ -156,7 +150,7 @@ class _Writer:
         if self.scalar:
             ret = out
         else:
-            ret = self.handed_out(out)
+            ret = self.given(out)[0]
         body = self.head + self.src.lines + tail + [f"return {ret}"]
         if not self.scalar:
             body = _reuse_buffers(body, self.src)
@@ -347,15 +341,11 @@ class _Writer:
         self.src.alloc[line] = f"{name} = {add}({prev.text}, {local.text})"
         self.grad[ref] = Arr(name, value, self.src, line)
 
-    def handed_out(self, a: Arr) -> str:
-        """``a`` as an array the caller may keep: its line made to allocate, or a copy."""
-        return self.given(a)[0]
-
     def given(self, a: Arr) -> tuple[str, bool]:
-        """`handed_out`, and whether the program itself makes that ndarray afresh at every
-        call (an allocating line, or a copy), rather than a vjp called by name whose result
-        was only seen to be fresh at trace time (or a NumPy scalar, which a full reduction
-        gives)."""
+        """``a`` as an array the caller may keep (its line made to allocate, or a copy), and
+        whether the program itself makes that ndarray afresh at every call, rather than a
+        vjp called by name whose result was only seen to be fresh at trace time (or a NumPy
+        scalar, which a full reduction gives)."""
         if a.fresh:
             return a.text, False
         if a.line is not None and a.line in self.src.alloc:
@@ -366,8 +356,8 @@ class _Writer:
     def finish_grads(self) -> list[str]:
         """The leaves' ``.grad += g``. A Tensor gradient that the program makes afresh, in
         the leaf's dtype, for this leaf alone is taken over inline, which is what eager's
-        `engine._own` would decide for it; any other goes through `accumulate`, which checks
-        at run time. (6 parameters inline: the bench's traced MLP step at batch 16 went from
+        `engine._own` would decide for it; any other goes through `engine._accumulated`, which
+        checks at run time. (6 parameters inline: the bench's traced MLP step at batch 16 went from
         1.05x-1.12x to 1.02x-1.03x the NumPy floor.)"""
         tail: list[str] = []  # (a second leaf given the same array gets a copy: see `given`)
         for ref, target in self.targets:
@@ -380,11 +370,11 @@ class _Writer:
             text, made = self.given(g)
             if made and g.dtype == self.value[ref].dtype:
                 tail.append(f"{target}.grad = {text} if {target}.grad is None else {target}.grad + {g.text}")
-            else:
-                self.src.bind(accumulate, "accumulate")
+            else:  # eager's own rule, at run time (engine._accumulated)
+                self.src.bind(_accumulated, "accumulated")
                 if "taken = set()" not in self.head:
                     self.head.insert(0, "taken = set()")
-                tail.append(f"accumulate({target}, {text}, taken)")
+                tail.append(f"{target}.grad = accumulated({target}, {text}, taken)")
         return tail
 
 
@@ -418,7 +408,8 @@ def _reuse_buffers(lines: list[str], src: Source) -> list[str]:
                     if (held is not None and uses[arg] == 2 and held != buf
                             and src.buffers[held].shape == src.buffers[buf].shape
                             and src.buffers[held].dtype == src.buffers[buf].dtype):
-                        line = line[:line.rindex(buf)] + held + line[line.rindex(buf) + len(buf):]
+                        at = line.rindex(buf)  # (the out= buffer is the last argument)
+                        line = line[:at] + held + line[at + len(buf):]
                         buf = held
                         break
             holder[name] = buf
